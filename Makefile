@@ -1,0 +1,162 @@
+# bpfwarden — build, run and test.
+#
+#   make run    install what is missing, build, run the agent (system-wide demo)
+#   make test   install what is missing, build, run unit + real-kernel tests
+#
+# Steps that need root (apt-get, mounting bpffs, loading eBPF) go through
+# sudo when make runs as a normal user, and run directly as root.
+
+BUILD	 := build
+GEN	 := $(BUILD)/gen
+OBJ	 := $(BUILD)/obj
+ASAN_OBJ := $(BUILD)/asan
+
+CC	 ?= cc
+CLANG	 ?= clang
+BPFTOOL	 ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+SUDO	 := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ARCH	 := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+WARN	 := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+HARDEN	 := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection \
+	    -fcf-protection -fPIE
+CFLAGS	 ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(HARDEN) -I. -I$(GEN)
+LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+SAN	 := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+pc = $(shell pkg-config --cflags --libs $(1) 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Object lists: the trust boundary is visible here. The loader (privileged
+# at start) links no JSON, HTTP or parsing code; the processor links no
+# loader object and no libbpf.
+SHARED_SRCS    := ipc/ipc.c ipc/fdpass.c ipc/log.c seccomp/filter.c
+LOADER_SRCS    := loader/main.c loader/args.c loader/caps.c loader/scope.c loader/pins.c \
+		  loader/spawn.c loader/broker.c loader/landlock.c $(SHARED_SRCS)
+LOADER_LIBS    := libbpf libelf zlib libcap libseccomp
+PROCESSOR_SRCS := processor/main.c processor/ringbuf.c processor/events.c processor/text.c processor/scrub.c \
+		  processor/sandbox.c processor/handoff.c $(SHARED_SRCS)
+PROCESSOR_LIBS := jansson libcap libseccomp
+
+LOADER_OBJS    := $(LOADER_SRCS:%.c=$(OBJ)/%.o)
+PROCESSOR_OBJS := $(PROCESSOR_SRCS:%.c=$(OBJ)/%.o)
+
+BPF_PROGS      := proc
+BPF_OBJS       := $(BPF_PROGS:%=$(BUILD)/bpf/%.bpf.o)
+SKELS	       := $(BPF_PROGS:%=$(GEN)/%.skel.h)
+SECCOMP_GEN    := $(GEN)/seccomp_loader.h $(GEN)/seccomp_processor.h
+
+# Unit tests: pure logic, built with ASan + UBSan.
+UNIT_TEST_SRCS := test/check_main.c test/ipc/check_ipc.c test/processor/check_ringbuf.c \
+		  test/processor/check_text.c test/processor/check_events.c test/processor/check_scrub.c \
+		  test/loader/check_args.c test/seccomp/check_filter.c
+UNIT_MOD_SRCS  := ipc/ipc.c ipc/fdpass.c ipc/log.c processor/ringbuf.c processor/text.c \
+		  processor/events.c processor/scrub.c loader/args.c seccomp/filter.c
+UNIT_OBJS      := $(UNIT_TEST_SRCS:%.c=$(ASAN_OBJ)/%.o) $(UNIT_MOD_SRCS:%.c=$(ASAN_OBJ)/%.o)
+UNIT_LIBS      := check jansson libseccomp
+
+.PHONY: all deps run test unit integration clean format check-format bpf-mount
+.DELETE_ON_ERROR:
+.SECONDARY: $(BPF_OBJS)
+
+all: $(BUILD)/bpfwarden-loader $(BUILD)/bpfwarden-processor
+
+# ---------------------------------------------------------------------------
+# Dependencies from Debian's packages. libbpf >= 1.4 and bpftool come from
+# bookworm-backports (Debian 12's libbpf 1.1 lacks uprobe_multi).
+deps:
+	@SUDO="$(SUDO)" sh test/deps.sh
+
+# ---------------------------------------------------------------------------
+# eBPF: vmlinux.h from the running kernel's BTF, CO-RE objects, skeletons.
+$(GEN)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h $(GEN)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+		-I$(GEN) -Ibpf -c $< -o $@
+
+$(GEN)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# The digest of every embedded object, logged by the loader and sent to
+# the processor, so what runs can be matched with what was reviewed.
+$(GEN)/%.digest.h: $(BUILD)/bpf/%.bpf.o
+	sha256sum $< | awk '{ printf "#define %s_BPF_SHA256 \"%s\"\n", toupper("$*"), $$1 }' > $@
+
+# ---------------------------------------------------------------------------
+# seccomp allowlists: data in seccomp/*.policy, C tables generated here.
+$(GEN)/seccomp_%.h: seccomp/%.policy seccomp/gen-policy.awk
+	@mkdir -p $(@D)
+	awk -v name=$* -f seccomp/gen-policy.awk $< > $@
+
+# ---------------------------------------------------------------------------
+# Userspace.
+$(OBJ)/loader/%.o: ALL_CFLAGS += $(shell pkg-config --cflags $(LOADER_LIBS))
+$(OBJ)/loader/%.o: loader/%.c $(SKELS) $(GEN)/proc.digest.h $(SECCOMP_GEN)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+
+$(OBJ)/%.o: %.c $(SECCOMP_GEN)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+
+$(BUILD)/bpfwarden-loader: $(LOADER_OBJS)
+	$(CC) $(LDHARDEN) $^ -o $@ $(call pc,$(LOADER_LIBS))
+
+$(BUILD)/bpfwarden-processor: $(PROCESSOR_OBJS)
+	$(CC) $(LDHARDEN) $^ -o $@ $(call pc,$(PROCESSOR_LIBS))
+
+# ---------------------------------------------------------------------------
+# Tests.
+$(ASAN_OBJ)/%.o: %.c $(SECCOMP_GEN)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g $(WARN) $(SAN) -I. -I$(GEN) -MMD \
+		$(shell pkg-config --cflags $(UNIT_LIBS)) -c $< -o $@
+
+$(BUILD)/test/unit: $(UNIT_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) $^ -o $@ $(call pc,$(UNIT_LIBS))
+
+unit: $(BUILD)/test/unit
+	$(SUDO) env CI="$(CI)" $(BUILD)/test/unit
+
+integration: all
+	$(SUDO) env CI="$(CI)" bash test/integration/run.sh
+
+test: deps
+	$(MAKE) all $(BUILD)/test/unit
+	$(MAKE) check-format
+	sh test/seccomp/gen_policy_test.sh
+	$(MAKE) unit
+	$(MAKE) integration
+
+# ---------------------------------------------------------------------------
+# Run: the embedded default is system-wide capture, asked for explicitly.
+bpf-mount:
+	@grep -qs ' /sys/fs/bpf bpf ' /proc/mounts || \
+		{ echo "mounting bpffs at /sys/fs/bpf"; $(SUDO) mount -t bpf bpf /sys/fs/bpf; }
+
+run: deps
+	$(MAKE) all
+	$(MAKE) bpf-mount
+	@echo "bpfwarden: running with --system-wide (every process on this node is in scope)."
+	@echo "bpfwarden: scope it with: $(BUILD)/bpfwarden-loader --cgroup /sys/fs/cgroup/<path>"
+	$(SUDO) $(BUILD)/bpfwarden-loader --system-wide $(RUN_ARGS)
+
+FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h loader/*.c loader/*.h processor/*.c processor/*.h \
+		ipc/*.c ipc/*.h seccomp/*.c seccomp/*.h test/*.c test/*/*.c)
+
+check-format:
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loader/args.h"
+
+const char loader_usage[] =
+        "usage: bpfwarden-loader (--cgroup PATH... | --system-wide) [options] [-- "
+        "PROCESSOR-ARGS...]\n"
+        "\n"
+        "Loads bpfwarden's eBPF programs, scopes them, drops every capability and\n"
+        "starts bpfwarden-processor as an unprivileged user, handing it the ring buffers.\n"
+        "\n"
+        "scope (one is required; nothing is captured by default):\n"
+        "  --cgroup PATH         capture processes in this cgroup-v2 directory and below\n"
+        "                        (repeatable, up to 64)\n"
+        "  --system-wide         capture every process on the node (logged loudly)\n"
+        "options:\n"
+        "  --pin-dir DIR         bpffs directory for pins (default " LOADER_DEFAULT_PIN_DIR ")\n"
+        "  --keep-pins           leave programs attached and pinned on exit; the next\n"
+        "                        loader with the same scope reuses them\n"
+        "  --user USER           run the processor as USER (default " LOADER_DEFAULT_USER ")\n"
+        "  --processor PATH      processor binary (default: next to this binary)\n"
+        "  --ringbuf-security N  bytes of the security-event ring buffer, a power of two\n"
+        "                        (default 262144)\n"
+        "  -v, --verbose         debug logging\n"
+        "  -h, --help            this text\n"
+        "\n"
+        "needs CAP_BPF and CAP_PERFMON, plus CAP_SETUID and CAP_SETGID to start the\n"
+        "processor as another user; CAP_SETPCAP, if held, is used to clear the bounding\n"
+        "set and lock securebits. All are dropped before the processor runs.\n";
+
+enum {
+	OPT_CGROUP = 256,
+	OPT_SYSTEM_WIDE,
+	OPT_PIN_DIR,
+	OPT_KEEP_PINS,
+	OPT_USER,
+	OPT_PROCESSOR,
+	OPT_RINGBUF_SEC,
+};
+
+static const struct option long_opts[] = {
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "system-wide", no_argument, NULL, OPT_SYSTEM_WIDE },
+	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+	{ "keep-pins", no_argument, NULL, OPT_KEEP_PINS },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "processor", required_argument, NULL, OPT_PROCESSOR },
+	{ "ringbuf-security", required_argument, NULL, OPT_RINGBUF_SEC },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+                                                      ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int check_path(const char *opt, const char *path, char *err, size_t errlen)
+{
+	if (path[0] != '/')
+		return fail(err, errlen, "%s: '%s' is not an absolute path", opt, path);
+	if (strlen(path) >= LOADER_PATH_MAX)
+		return fail(err, errlen, "%s: path longer than %d bytes", opt, LOADER_PATH_MAX - 1);
+	return 0;
+}
+
+static int add_cgroup(struct loader_opts *o, const char *path, char *err, size_t errlen)
+{
+	int r = check_path("--cgroup", path, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (o->ncgroups == LOADER_CGROUPS_MAX)
+		return fail(err, errlen, "--cgroup: more than %d cgroups", LOADER_CGROUPS_MAX);
+	for (size_t i = 0; i < o->ncgroups; i++)
+		if (strcmp(o->cgroups[i], path) == 0)
+			return fail(err, errlen, "--cgroup: '%s' given twice", path);
+	o->cgroups[o->ncgroups++] = path;
+	return 0;
+}
+
+static int parse_ringbuf(const char *arg, uint32_t *out, char *err, size_t errlen)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-')
+		return fail(err, errlen, "--ringbuf-security: '%s' is not a number of bytes", arg);
+	if (v < LOADER_MIN_RINGBUF || v > LOADER_MAX_RINGBUF || (v & (v - 1)))
+		return fail(err, errlen,
+		            "--ringbuf-security: %llu is not a power of two between %u and %u", v,
+		            LOADER_MIN_RINGBUF, LOADER_MAX_RINGBUF);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static void set_defaults(struct loader_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->pin_dir = LOADER_DEFAULT_PIN_DIR;
+	o->user = LOADER_DEFAULT_USER;
+	o->ringbuf_security = LOADER_DEFAULT_RINGBUF_SEC;
+}
+
+static int apply_opt(struct loader_opts *o, int c, const char *arg, char *err, size_t errlen)
+{
+	switch (c) {
+	case OPT_CGROUP:
+		return add_cgroup(o, arg, err, errlen);
+	case OPT_SYSTEM_WIDE:
+		o->system_wide = true;
+		return 0;
+	case OPT_PIN_DIR:
+		o->pin_dir = arg;
+		return check_path("--pin-dir", arg, err, errlen);
+	case OPT_KEEP_PINS:
+		o->keep_pins = true;
+		return 0;
+	case OPT_USER:
+		o->user = arg;
+		return arg[0] ? 0 : fail(err, errlen, "--user: empty user name");
+	case OPT_PROCESSOR:
+		o->processor = arg;
+		return check_path("--processor", arg, err, errlen);
+	case OPT_RINGBUF_SEC:
+		return parse_ringbuf(arg, &o->ringbuf_security, err, errlen);
+	case 'v':
+		o->verbose = true;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int check_scope(const struct loader_opts *o, char *err, size_t errlen)
+{
+	if (o->system_wide && o->ncgroups)
+		return fail(err, errlen, "--system-wide and --cgroup exclude each other: pick one");
+	if (!o->system_wide && !o->ncgroups)
+		return fail(err, errlen,
+		            "no scope given: nothing would be captured. Pass --cgroup PATH "
+		            "(a cgroup-v2 directory, repeatable) or, to capture every process "
+		            "on this node, --system-wide");
+	return 0;
+}
+
+/* @elem: the argv element getopt failed on; optopt names a bad short option. */
+static int bad_option(const char *elem, char *err, size_t errlen)
+{
+	if (elem[1] != '-' && optopt > 0 && optopt < 256)
+		return fail(err, errlen, "unknown option '-%c' in '%s'", optopt, elem);
+	return fail(err, errlen, "unknown option or missing value: '%s'", elem);
+}
+
+int loader_parse_args(int argc, char **argv, struct loader_opts *o, char *err, size_t errlen)
+{
+	int at, c, r;
+
+	set_defaults(o);
+	err[0] = '\0';
+	optind = 0; /* glibc: full re-initialisation, so tests can parse twice */
+	opterr = 0;
+	for (;;) {
+		/* optind before the call is the element being scanned (mid-cluster too) */
+		at = optind > 0 ? optind : 1;
+		c = getopt_long(argc, argv, "+vh", long_opts, NULL);
+		if (c == -1)
+			break;
+		if (c == 'h')
+			return 1;
+		if (c == '?' || c == ':')
+			return bad_option(argv[at], err, errlen);
+		r = apply_opt(o, c, optarg, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	/* getopt stepped past a "--" terminator only if optind moved; "--user --" does not count */
+	if (optind < argc && optind == at)
+		return fail(err, errlen,
+		            "unexpected argument '%s' (processor arguments go after --)",
+		            argv[optind]);
+	o->processor_argv = argv + optind;
+	o->processor_argc = argc - optind;
+	return check_scope(o, err, errlen);
+}

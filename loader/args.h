@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef BPFWARDEN_LOADER_ARGS_H
+#define BPFWARDEN_LOADER_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOADER_CGROUPS_MAX         64 /* == SCOPE_CGROUPS_MAX in bpf/proc.h */
+#define LOADER_PATH_MAX            4096
+#define LOADER_DEFAULT_PIN_DIR     "/sys/fs/bpf/bpfwarden"
+#define LOADER_DEFAULT_USER        "nobody"
+#define LOADER_DEFAULT_RINGBUF_SEC (256u * 1024)
+#define LOADER_MIN_RINGBUF         (16u * 1024)
+#define LOADER_MAX_RINGBUF         (256u * 1024 * 1024)
+
+/* Exit codes: usage errors are 2, like every bad-config answer. */
+#define LOADER_EXIT_USAGE 2
+
+struct loader_opts {
+	const char *cgroups[LOADER_CGROUPS_MAX];
+	size_t ncgroups;
+	bool system_wide;
+	bool keep_pins;
+	bool verbose;
+	const char *pin_dir;
+	const char *user;
+	const char *processor; /* NULL: next to the loader binary */
+	uint32_t ringbuf_security;
+	char **processor_argv; /* after "--", NULL-terminated (argv's tail) */
+	int processor_argc;
+};
+
+/*
+ * Parse argv. Returns 0 with @o filled, 1 when --help or --version was asked
+ * (nothing else to do), or -EINVAL with a one-line reason in @err naming the
+ * option at fault. Touches no file: paths are checked later.
+ */
+int loader_parse_args(int argc, char **argv, struct loader_opts *o, char *err, size_t errlen);
+
+extern const char loader_usage[];
+
+#endif

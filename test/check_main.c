@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The unit-test runner: every test/<area>/check_<module>.c exports one
+ * Suite; this file only lists them. Built with ASan + UBSan.
+ */
+#include <check.h>
+#include <stdlib.h>
+
+Suite *args_suite(void);
+Suite *events_suite(void);
+Suite *ipc_suite(void);
+Suite *ringbuf_suite(void);
+Suite *scrub_suite(void);
+Suite *seccomp_suite(void);
+Suite *text_suite(void);
+
+int main(void)
+{
+	Suite *(*const suites[])(void) = {
+		args_suite,  events_suite,  ipc_suite,  ringbuf_suite,
+		scrub_suite, seccomp_suite, text_suite,
+	};
+	SRunner *runner = srunner_create(NULL);
+	int failed;
+
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		srunner_add_suite(runner, suites[i]());
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
