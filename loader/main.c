@@ -369,14 +369,16 @@ static void step_load_or_reuse(void)
 {
 	int have = pins_count(&L.pins);
 
-	L.pinned = true; /* ours now: we hold the lock */
 	if (have == PIN_COUNT) {
+		/* Not ours until they match: a refusal leaves them alone. */
 		check_reused_scope();
+		L.pinned = true;
 		log_info("reusing the programs pinned in %s (attached by an earlier loader); "
 		         "not attaching again\n",
 		         L.opts.pin_dir);
 		return;
 	}
+	L.pinned = true; /* we hold the lock: whatever we pin is ours */
 	if (have > 0) {
 		log_warn("removing %d stale pins left in %s by an interrupted loader\n", have,
 		         L.opts.pin_dir);

@@ -290,6 +290,7 @@ static void run(struct processor *p)
 
 int main(int argc, char **argv)
 {
+	static char stdout_buf[64 * 1024];
 	static struct processor p;
 	char err[256];
 	int r;
@@ -318,6 +319,10 @@ int main(int argc, char **argv)
 	json_object_seed(0);
 	tzset();
 	emit_stats_warmup();
+	/* Our own stdout buffer: glibc would otherwise allocate one on the
+	 * first write and probe the stream with fstat and, for a terminal or
+	 * /dev/null, ioctl(TCGETS), which the sandbox does not allow. */
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	r = sandbox_enter();
 	if (r < 0) {
 		log_error("entering the seccomp sandbox: %s\n", strerror(-r));
