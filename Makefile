@@ -42,7 +42,7 @@ PROCESSOR_LIBS := jansson libcap libseccomp
 LOADER_OBJS    := $(LOADER_SRCS:%.c=$(OBJ)/%.o)
 PROCESSOR_OBJS := $(PROCESSOR_SRCS:%.c=$(OBJ)/%.o)
 
-BPF_PROGS      := proc
+BPF_PROGS      := proc l7
 BPF_OBJS       := $(BPF_PROGS:%=$(BUILD)/bpf/%.bpf.o)
 SKELS	       := $(BPF_PROGS:%=$(GEN)/%.skel.h)
 SECCOMP_GEN    := $(GEN)/seccomp_loader.h $(GEN)/seccomp_processor.h
@@ -50,13 +50,15 @@ SECCOMP_GEN    := $(GEN)/seccomp_loader.h $(GEN)/seccomp_processor.h
 # Unit tests: pure logic, built with ASan + UBSan.
 UNIT_TEST_SRCS := test/check_main.c test/ipc/check_ipc.c test/processor/check_ringbuf.c \
 		  test/processor/check_text.c test/processor/check_events.c test/processor/check_scrub.c \
+		  test/processor/check_handoff.c \
 		  test/loader/check_args.c test/seccomp/check_filter.c
 UNIT_MOD_SRCS  := ipc/ipc.c ipc/fdpass.c ipc/log.c processor/ringbuf.c processor/text.c \
-		  processor/events.c processor/scrub.c loader/args.c seccomp/filter.c
+		  processor/events.c processor/scrub.c processor/handoff.c loader/args.c seccomp/filter.c
 UNIT_OBJS      := $(UNIT_TEST_SRCS:%.c=$(ASAN_OBJ)/%.o) $(UNIT_MOD_SRCS:%.c=$(ASAN_OBJ)/%.o)
 UNIT_LIBS      := check jansson libseccomp
 
 .PHONY: all deps run test unit integration clean format check-format bpf-mount
+MAKEFLAGS += --no-print-directory
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 
@@ -96,7 +98,7 @@ $(GEN)/seccomp_%.h: seccomp/%.policy seccomp/gen-policy.awk
 # ---------------------------------------------------------------------------
 # Userspace.
 $(OBJ)/loader/%.o: ALL_CFLAGS += $(shell pkg-config --cflags $(LOADER_LIBS))
-$(OBJ)/loader/%.o: loader/%.c $(SKELS) $(GEN)/proc.digest.h $(SECCOMP_GEN)
+$(OBJ)/loader/%.o: loader/%.c $(SKELS) $(BPF_PROGS:%=$(GEN)/%.digest.h) $(SECCOMP_GEN)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
 

@@ -17,7 +17,15 @@ enum stat_id {
 	STAT_EXEC_FILENAME_TRUNCATED = 4,
 	STAT_EXEC_FILENAME_FAULT = 5,
 	STAT_OUT_OF_SCOPE = 6, /* events seen and filtered out by scope */
-	STAT_COUNT = 7,
+	STAT_L7_SUBMITTED = 7,	    /* L7 records written (data, TLS, connections) */
+	STAT_L7_DROP_RB_FULL = 8,   /* L7 records lost: L7 ring buffer full */
+	STAT_L7_TRUNCATED = 9,	    /* payload records cut to --capture-bytes */
+	STAT_L7_DROP_MAP_FULL = 10, /* no per-socket/TLS state could be stored */
+	STAT_L7_FILTERED = 11,	    /* segments outside --port/--comm */
+	STAT_L7_NOT_TCP = 12,	    /* packets skipped: not TCP, or unparsable */
+	STAT_TLS_DROP_RB_FULL = 13, /* TLS records lost: ring buffer full */
+	STAT_TLS_OUT_OF_SCOPE = 14, /* SSL calls from processes outside scope */
+	STAT_COUNT = 15,
 };
 
 /* Room for later counters without changing the map's size. */

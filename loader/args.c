@@ -30,7 +30,8 @@ const char loader_usage[] =
         "  -v, --verbose         debug logging\n"
         "  -h, --help            this text\n"
         "\n"
-        "needs CAP_BPF and CAP_PERFMON, plus CAP_SETUID and CAP_SETGID to start the\n"
+        "needs CAP_BPF and CAP_PERFMON, CAP_NET_ADMIN for L7 capture, plus CAP_SETUID and\n"
+	"CAP_SETGID to start the\n"
         "processor as another user; CAP_SETPCAP, if held, is used to clear the bounding\n"
         "set and lock securebits. All are dropped before the processor runs.\n";
 
@@ -42,6 +43,13 @@ enum {
 	OPT_USER,
 	OPT_PROCESSOR,
 	OPT_RINGBUF_SEC,
+	OPT_RINGBUF_L7,
+	OPT_CAPTURE,
+	OPT_PORT,
+	OPT_COMM,
+	OPT_TLS_LIB,
+	OPT_NO_TLS,
+	OPT_NO_L7,
 };
 
 static const struct option long_opts[] = {
@@ -92,20 +100,78 @@ static int add_cgroup(struct loader_opts *o, const char *path, char *err, size_t
 	return 0;
 }
 
-static int parse_ringbuf(const char *arg, uint32_t *out, char *err, size_t errlen)
+/* A decimal number in [min, max]; errors name @opt. */
+static int parse_num(const char *opt, const char *arg, unsigned long long min,
+		     unsigned long long max, unsigned long long *out, char *err, size_t errlen)
 {
 	unsigned long long v;
 	char *end;
 
 	errno = 0;
 	v = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-')
-		return fail(err, errlen, "--ringbuf-security: '%s' is not a number of bytes", arg);
-	if (v < LOADER_MIN_RINGBUF || v > LOADER_MAX_RINGBUF || (v & (v - 1)))
-		return fail(err, errlen,
-		            "--ringbuf-security: %llu is not a power of two between %u and %u", v,
-		            LOADER_MIN_RINGBUF, LOADER_MAX_RINGBUF);
+	if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' || arg[0] == ' ')
+		return fail(err, errlen, "%s: '%s' is not a number", opt, arg);
+	if (v < min || v > max)
+		return fail(err, errlen, "%s: %llu is not between %llu and %llu", opt, v, min, max);
+	*out = v;
+	return 0;
+}
+
+static int parse_ringbuf(const char *opt, const char *arg, uint32_t *out, char *err,
+			 size_t errlen)
+{
+	unsigned long long v;
+	int r = parse_num(opt, arg, LOADER_MIN_RINGBUF, LOADER_MAX_RINGBUF, &v, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (v & (v - 1))
+		return fail(err, errlen, "%s: %llu is not a power of two", opt, v);
 	*out = (uint32_t)v;
+	return 0;
+}
+
+static int add_port(struct loader_opts *o, const char *arg, char *err, size_t errlen)
+{
+	unsigned long long v;
+	int r = parse_num("--port", arg, 1, 65535, &v, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (o->nports == LOADER_PORTS_MAX)
+		return fail(err, errlen, "--port: more than %d ports", LOADER_PORTS_MAX);
+	for (size_t i = 0; i < o->nports; i++)
+		if (o->ports[i] == v)
+			return fail(err, errlen, "--port: %llu given twice", v);
+	o->ports[o->nports++] = (uint16_t)v;
+	return 0;
+}
+
+static int add_comm(struct loader_opts *o, const char *arg, char *err, size_t errlen)
+{
+	size_t len = strlen(arg);
+
+	if (len == 0 || len > LOADER_COMM_MAX)
+		return fail(err, errlen, "--comm: '%s' is not a process name of 1 to %d bytes", arg,
+			    LOADER_COMM_MAX);
+	if (o->ncomms == LOADER_COMMS_MAX)
+		return fail(err, errlen, "--comm: more than %d names", LOADER_COMMS_MAX);
+	for (size_t i = 0; i < o->ncomms; i++)
+		if (strcmp(o->comms[i], arg) == 0)
+			return fail(err, errlen, "--comm: '%s' given twice", arg);
+	o->comms[o->ncomms++] = arg;
+	return 0;
+}
+
+static int add_tls_lib(struct loader_opts *o, const char *arg, char *err, size_t errlen)
+{
+	int r = check_path("--tls-lib", arg, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (o->ntls_libs == LOADER_TLS_LIBS_MAX)
+		return fail(err, errlen, "--tls-lib: more than %d libraries", LOADER_TLS_LIBS_MAX);
+	o->tls_libs[o->ntls_libs++] = arg;
 	return 0;
 }
 
@@ -115,6 +181,10 @@ static void set_defaults(struct loader_opts *o)
 	o->pin_dir = LOADER_DEFAULT_PIN_DIR;
 	o->user = LOADER_DEFAULT_USER;
 	o->ringbuf_security = LOADER_DEFAULT_RINGBUF_SEC;
+	o->ringbuf_l7 = LOADER_DEFAULT_RINGBUF_L7;
+	o->capture_bytes = LOADER_CAPTURE_DEFAULT;
+	o->l7 = true;
+	o->tls = true;
 }
 
 static int apply_opt(struct loader_opts *o, int c, const char *arg, char *err, size_t errlen)
@@ -138,7 +208,29 @@ static int apply_opt(struct loader_opts *o, int c, const char *arg, char *err, s
 		o->processor = arg;
 		return check_path("--processor", arg, err, errlen);
 	case OPT_RINGBUF_SEC:
-		return parse_ringbuf(arg, &o->ringbuf_security, err, errlen);
+		return parse_ringbuf("--ringbuf-security", arg, &o->ringbuf_security, err, errlen);
+	case OPT_RINGBUF_L7:
+		return parse_ringbuf("--ringbuf-l7", arg, &o->ringbuf_l7, err, errlen);
+	case OPT_CAPTURE: {
+		unsigned long long v;
+		int r = parse_num("--capture-bytes", arg, 1, LOADER_CAPTURE_MAX, &v, err, errlen);
+
+		o->capture_bytes = (uint32_t)v;
+		return r;
+	}
+	case OPT_PORT:
+		return add_port(o, arg, err, errlen);
+	case OPT_COMM:
+		return add_comm(o, arg, err, errlen);
+	case OPT_TLS_LIB:
+		return add_tls_lib(o, arg, err, errlen);
+	case OPT_NO_TLS:
+		o->tls = false;
+		return 0;
+	case OPT_NO_L7:
+		o->l7 = false;
+		o->tls = false;
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;
@@ -149,6 +241,10 @@ static int apply_opt(struct loader_opts *o, int c, const char *arg, char *err, s
 
 static int check_scope(const struct loader_opts *o, char *err, size_t errlen)
 {
+	if (!o->l7 && (o->nports || o->ncomms || o->ntls_libs))
+		return fail(err, errlen, "--no-l7 excludes --port, --comm and --tls-lib");
+	if (!o->tls && o->ntls_libs)
+		return fail(err, errlen, "--no-tls excludes --tls-lib");
 	if (o->system_wide && o->ncgroups)
 		return fail(err, errlen, "--system-wide and --cgroup exclude each other: pick one");
 	if (!o->system_wide && !o->ncgroups)

@@ -19,6 +19,14 @@ static const char *const kstat_names[STAT_COUNT] = {
 	[STAT_EXEC_FILENAME_TRUNCATED] = "exec_filename_truncated",
 	[STAT_EXEC_FILENAME_FAULT] = "exec_filename_unreadable",
 	[STAT_OUT_OF_SCOPE] = "events_out_of_scope",
+	[STAT_L7_SUBMITTED] = "l7_records_submitted",
+	[STAT_L7_DROP_RB_FULL] = "l7_records_dropped_ringbuf_full",
+	[STAT_L7_TRUNCATED] = "l7_payload_truncated",
+	[STAT_L7_DROP_MAP_FULL] = "l7_state_dropped_map_full",
+	[STAT_L7_FILTERED] = "l7_filtered_port_comm",
+	[STAT_L7_NOT_TCP] = "l7_packets_not_tcp",
+	[STAT_TLS_DROP_RB_FULL] = "tls_records_dropped_ringbuf_full",
+	[STAT_TLS_OUT_OF_SCOPE] = "tls_calls_out_of_scope",
 };
 
 /* Largest scrubbed, UTF-8-sanitised argument: 3 output bytes per input byte. */

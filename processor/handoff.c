@@ -6,13 +6,20 @@
  * when the fds are mapped.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
+
 #include "ipc/ipc.h"
 #include "processor/handoff.h"
+
+#define FDINFO_MAX 4096 /* bytes of /proc/self/fdinfo/N read */
 
 __attribute__((format(printf, 4, 5))) static int fail(int code, char *err, size_t len,
                                                       const char *fmt, ...)
@@ -115,4 +122,88 @@ void handoff_close(struct handoff *h)
 	if (h->stats_fd >= 0)
 		close(h->stats_fd);
 	h->ringbuf_fd = h->stats_fd = -1;
+}
+
+/* "key:\tvalue\n" lines; only the fields we check are read. */
+void handoff_parse_fdinfo(const char *text, size_t len, struct fd_facts *f)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		int is_signed;
+	} fields[] = {
+		{"map_type:", offsetof(struct fd_facts, map_type), 1},
+		{"value_size:", offsetof(struct fd_facts, value_size), 0},
+		{"max_entries:", offsetof(struct fd_facts, max_entries), 0},
+		{"frozen:", offsetof(struct fd_facts, frozen), 1},
+	};
+	char line[128];
+	size_t i = 0;
+
+	*f = (struct fd_facts){.map_type = -1, .frozen = -1};
+	while (i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
+
+		if (n < sizeof(line)) {
+			memcpy(line, text + i, n);
+			line[n] = '\0';
+			for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
+				size_t kl = strlen(fields[k].key);
+				char *end;
+				unsigned long v;
+
+				if (strncmp(line, fields[k].key, kl) != 0)
+					continue;
+				errno = 0;
+				v = strtoul(line + kl, &end, 10);
+				if (errno || end == line + kl || v > INT32_MAX)
+					continue;
+				if (fields[k].is_signed)
+					*(int *)((char *)f + fields[k].off) = (int)v;
+				else
+					*(uint32_t *)((char *)f + fields[k].off) = (uint32_t)v;
+			}
+		}
+		i += n + 1;
+	}
+}
+
+static int read_fdinfo(int fd, struct fd_facts *f)
+{
+	char path[64], buf[FDINFO_MAX];
+	ssize_t n;
+	int pfd;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	pfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	n = read(pfd, buf, sizeof(buf));
+	close(pfd);
+	if (n < 0)
+		return -errno;
+	handoff_parse_fdinfo(buf, (size_t)n, f);
+	return 0;
+}
+
+int handoff_verify(const struct handoff *h, char *err, size_t len)
+{
+	struct fd_facts rb, st;
+
+	if (read_fdinfo(h->ringbuf_fd, &rb) < 0 || read_fdinfo(h->stats_fd, &st) < 0)
+		return fail(-EBADMSG, err, len, "cannot read /proc/self/fdinfo: %s",
+			    strerror(errno));
+	if (rb.map_type != BPF_MAP_TYPE_RINGBUF || rb.max_entries != h->ringbuf_size)
+		return fail(-EBADMSG, err, len,
+			    "the ring-buffer fd is map type %d of %u bytes, not a ring buffer of "
+			    "%llu bytes as announced",
+			    rb.map_type, rb.max_entries, (unsigned long long)h->ringbuf_size);
+	if (st.map_type != BPF_MAP_TYPE_ARRAY || st.max_entries != h->stats_entries ||
+	    st.value_size != sizeof(uint64_t) || st.frozen != 1)
+		return fail(-EBADMSG, err, len,
+			    "the counters fd is map type %d, %u x %u bytes, frozen %d: not the "
+			    "frozen array of %u counters announced",
+			    st.map_type, st.max_entries, st.value_size, st.frozen, h->stats_entries);
+	return 0;
 }

@@ -24,6 +24,28 @@ struct handoff {
  */
 int handoff_receive(int sock, struct handoff *h, char *err, size_t errlen);
 
+/* What the kernel says an fd is, from /proc/self/fdinfo/N. */
+struct fd_facts {
+	int map_type; /* enum bpf_map_type; -1 if not a BPF map */
+	uint32_t value_size;
+	uint32_t max_entries;
+	int frozen; /* 1, 0, or -1 when not reported */
+};
+
+/*
+ * Parse fdinfo text (@len bytes, need not be NUL-terminated). Unknown lines
+ * are ignored; a missing field keeps its "unknown" value (-1 / 0).
+ */
+void handoff_parse_fdinfo(const char *text, size_t len, struct fd_facts *f);
+
+/*
+ * Check each received fd against what the loader claimed, by asking the
+ * kernel (fdinfo), not the loader: the ring buffer is a BPF ring buffer of
+ * the announced size, the counters a frozen array of announced shape. Must
+ * run before the sandbox (it opens /proc). 0, or -EBADMSG with @err set.
+ */
+int handoff_verify(const struct handoff *h, char *err, size_t errlen);
+
 void handoff_close(struct handoff *h);
 
 #endif

@@ -306,6 +306,8 @@ int main(int argc, char **argv)
 		return EXIT_FATAL;
 	}
 	r = handoff_receive(p.o.fd, &p.h, err, sizeof(err));
+	if (r == 0)
+		r = handoff_verify(&p.h, err, sizeof(err));
 	if (r < 0) {
 		log_error("hand-off: %s\n", err);
 		return EXIT_FATAL;

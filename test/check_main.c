@@ -8,6 +8,7 @@
 
 Suite *args_suite(void);
 Suite *events_suite(void);
+Suite *handoff_suite(void);
 Suite *ipc_suite(void);
 Suite *ringbuf_suite(void);
 Suite *scrub_suite(void);

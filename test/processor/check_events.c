@@ -687,6 +687,14 @@ static const char *const kernel_names[STAT_COUNT] = {
 	"exec_args_truncated",       "exec_args_unreadable",
 	"exec_filename_truncated",   "exec_filename_unreadable",
 	"events_out_of_scope",
+	"l7_records_submitted",
+	"l7_records_dropped_ringbuf_full",
+	"l7_payload_truncated",
+	"l7_state_dropped_map_full",
+	"l7_filtered_port_comm",
+	"l7_packets_not_tcp",
+	"tls_records_dropped_ringbuf_full",
+	"tls_calls_out_of_scope",
 };
 
 static void check_stats(json_t *st, const struct events_ctx *ctx, const uint64_t *k, size_t nk)
