@@ -33,9 +33,10 @@ pc = $(shell pkg-config --cflags --libs $(1) 2>/dev/null)
 # loader object and no libbpf.
 SHARED_SRCS    := ipc/ipc.c ipc/fdpass.c ipc/log.c seccomp/filter.c
 LOADER_SRCS    := loader/main.c loader/args.c loader/caps.c loader/scope.c loader/pins.c \
-		  loader/spawn.c loader/broker.c loader/landlock.c $(SHARED_SRCS)
+		  loader/spawn.c loader/broker.c loader/landlock.c loader/programs.c \
+		  loader/tls.c $(SHARED_SRCS)
 LOADER_LIBS    := libbpf libelf zlib libcap libseccomp
-PROCESSOR_SRCS := processor/main.c processor/ringbuf.c processor/events.c processor/text.c processor/scrub.c \
+PROCESSOR_SRCS := processor/main.c processor/ringbuf.c processor/events.c processor/l7events.c processor/text.c processor/scrub.c \
 		  processor/sandbox.c processor/handoff.c $(SHARED_SRCS)
 PROCESSOR_LIBS := jansson libcap libseccomp
 
@@ -60,7 +61,7 @@ UNIT_LIBS      := check jansson libseccomp
 .PHONY: all deps run test unit integration clean format check-format bpf-mount
 MAKEFLAGS += --no-print-directory
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(SKELS) $(BPF_PROGS:%=$(GEN)/%.digest.h)
 
 all: $(BUILD)/bpfwarden-loader $(BUILD)/bpfwarden-processor
 

@@ -23,11 +23,11 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define AF_INET	    2
+#define AF_INET     2
 #define AF_INET6    10
 #define IPPROTO_TCP 6
 #define TCP_CLOSE   7
-#define SK_PASS	    1
+#define SK_PASS     1
 
 /* Set by the loader between open and load. */
 const volatile bool system_wide = false;
@@ -153,8 +153,8 @@ static __always_inline void stat_inc(__u32 id)
 static __always_inline __u64 wake_flags(void)
 {
 	return bpf_ringbuf_query(&events_l7, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-		       ? BPF_RB_FORCE_WAKEUP
-		       : BPF_RB_NO_WAKEUP;
+	               ? BPF_RB_FORCE_WAKEUP
+	               : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline bool comm_allowed(const char *comm)
@@ -171,7 +171,8 @@ static __always_inline bool ports_allowed(__u16 local, __u16 remote)
 {
 	if (!port_filter)
 		return true;
-	return bpf_map_lookup_elem(&scope_ports, &local) || bpf_map_lookup_elem(&scope_ports, &remote);
+	return bpf_map_lookup_elem(&scope_ports, &local) ||
+	       bpf_map_lookup_elem(&scope_ports, &remote);
 }
 
 static __always_inline struct sk_info *info_of(struct bpf_sock *sk)
@@ -202,7 +203,7 @@ int cgroup_sock_create(struct bpf_sock *sk)
 }
 
 static __always_inline void fill_hdr(struct l7_hdr *h, __u32 kind, __u64 cookie, __u64 cgid,
-				     const struct sk_info *info)
+                                     const struct sk_info *info)
 {
 	h->kind = kind;
 	h->ts_boot_ns = bpf_ktime_get_boot_ns();
@@ -218,7 +219,8 @@ static __always_inline void tuple_from_ops(struct l7_tuple *t, struct bpf_sock_o
 {
 	t->family = skops->family;
 	t->local_port = (__u16)skops->local_port;
-	t->remote_port = bpf_ntohs((__u16)skops->remote_port);
+	/* The kernel gives the big-endian port in the upper 16 bits. */
+	t->remote_port = bpf_ntohs((__u16)(skops->remote_port >> 16));
 	if (skops->family == AF_INET) {
 		__u32 l = skops->local_ip4, r = skops->remote_ip4;
 
@@ -228,9 +230,9 @@ static __always_inline void tuple_from_ops(struct l7_tuple *t, struct bpf_sock_o
 	}
 	/* Context fields need constant offsets: no loop. */
 	__u32 l6[4] = { skops->local_ip6[0], skops->local_ip6[1], skops->local_ip6[2],
-			skops->local_ip6[3] };
+		        skops->local_ip6[3] };
 	__u32 r6[4] = { skops->remote_ip6[0], skops->remote_ip6[1], skops->remote_ip6[2],
-			skops->remote_ip6[3] };
+		        skops->remote_ip6[3] };
 
 	__builtin_memcpy(t->local_addr, l6, 16);
 	__builtin_memcpy(t->remote_addr, r6, 16);
@@ -263,7 +265,8 @@ static __always_inline bool ops_in_scope(struct bpf_sock_ops *skops, struct sk_i
 {
 	if (skops->family != AF_INET && skops->family != AF_INET6)
 		return false;
-	if (!ports_allowed((__u16)skops->local_port, bpf_ntohs((__u16)skops->remote_port)) ||
+	if (!ports_allowed((__u16)skops->local_port,
+	                   bpf_ntohs((__u16)(skops->remote_port >> 16))) ||
 	    (comm_filter && (!info || !info->comm_ok))) {
 		stat_inc(STAT_L7_FILTERED);
 		return false;
@@ -285,7 +288,7 @@ int sock_ops(struct bpf_sock_ops *skops)
 		info = info_of(sk);
 		if (info) {
 			info->role = op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ? L7_ROLE_CLIENT
-									     : L7_ROLE_SERVER;
+			                                                      : L7_ROLE_SERVER;
 			info->start_boot_ns = bpf_ktime_get_boot_ns();
 		}
 		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
@@ -386,8 +389,29 @@ static __always_inline void learn_ssl_cookie(__u64 cookie)
 	bpf_map_update_elem(&ssl_conns, &key, &cookie, BPF_ANY);
 }
 
+/*
+ * Sockets older than the agent (a listener started before it, and every
+ * socket accepted from it) have no creator on record. A send runs in the
+ * sender's context when the current task lives in the socket's cgroup:
+ * take the identity from there.
+ */
+static __always_inline void attribute(struct sk_info *info, struct bpf_sock *sk, __u32 dir)
+{
+	__u64 cgid;
+
+	if (info->pid)
+		return;
+	cgid = bpf_sk_cgroup_id(sk);
+	info->cgroup_id = cgid;
+	if (dir != L7_EGRESS || bpf_get_current_cgroup_id() != cgid)
+		return;
+	info->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(info->comm, sizeof(info->comm));
+	info->comm_ok = comm_allowed(info->comm);
+}
+
 static __always_inline int emit_segment(struct __sk_buff *skb, const struct pkt *p, __u32 dir,
-					struct bpf_sock *sk, struct sk_info *info)
+                                        struct bpf_sock *sk, struct sk_info *info)
 {
 	__u32 zero = 0, cap = p->payload_len;
 	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
@@ -439,10 +463,10 @@ static __always_inline int capture(struct __sk_buff *skb, __u32 dir)
 	if (dir == L7_EGRESS)
 		learn_ssl_cookie(bpf_get_socket_cookie(skb));
 	info = info_of(sk);
-	if (info && !info->cgroup_id)
-		info->cgroup_id = bpf_sk_cgroup_id(sk); /* socket older than the agent */
+	if (info)
+		attribute(info, sk, dir);
 	if (!ports_allowed(dir == L7_EGRESS ? p.sport : p.dport,
-			   dir == L7_EGRESS ? p.dport : p.sport) ||
+	                   dir == L7_EGRESS ? p.dport : p.sport) ||
 	    (comm_filter && (!info || !info->comm_ok))) {
 		stat_inc(STAT_L7_FILTERED);
 		return SK_PASS;
@@ -509,7 +533,7 @@ static __always_inline int tls_enter(struct pt_regs *ctx, __u32 dir, bool ex)
 /* Bytes the call moved: the return value, or *ex_len_ptr when _ex returned 1. */
 static __always_inline __u64 tls_moved(struct pt_regs *ctx, const struct tls_call *call)
 {
-	long ret = PT_REGS_RC(ctx);
+	int ret = (int)PT_REGS_RC(ctx); /* the functions return int */
 	__u64 n = 0;
 
 	if (!call->ex_len_ptr)

@@ -11,23 +11,23 @@
 #ifndef BPFWARDEN_BPF_L7_H
 #define BPFWARDEN_BPF_L7_H
 
-#define L7_CAPTURE_DEFAULT 1024	 /* payload bytes kept per segment or TLS call */
-#define L7_CAPTURE_MAX	   16384 /* --capture-bytes upper bound; power of two */
-#define L7_PORTS_MAX	   64	 /* --port entries */
-#define L7_COMMS_MAX	   64	 /* --comm entries */
-#define L7_COMM_LEN	   16
-#define L7_TLS_INFLIGHT_MAX 8192 /* SSL_read/SSL_write calls in progress */
-#define L7_SSL_MAX	   16384 /* SSL objects whose connection is known */
+#define L7_CAPTURE_DEFAULT  1024  /* payload bytes kept per segment or TLS call */
+#define L7_CAPTURE_MAX      16384 /* --capture-bytes upper bound; power of two */
+#define L7_PORTS_MAX        64    /* --port entries */
+#define L7_COMMS_MAX        64    /* --comm entries */
+#define L7_COMM_LEN         16
+#define L7_TLS_INFLIGHT_MAX 8192  /* SSL_read/SSL_write calls in progress */
+#define L7_SSL_MAX          16384 /* SSL objects whose connection is known */
 
 enum l7_kind {
 	L7_CONN_OPEN = 1,
 	L7_CONN_CLOSE = 2,
-	L7_DATA = 3,	 /* one TCP segment's payload (prefix) */
+	L7_DATA = 3,     /* one TCP segment's payload (prefix) */
 	L7_TLS_DATA = 4, /* one SSL_read/SSL_write call's plaintext (prefix) */
 };
 
 enum l7_dir {
-	L7_EGRESS = 0,	/* sent by the scoped socket */
+	L7_EGRESS = 0,  /* sent by the scoped socket */
 	L7_INGRESS = 1, /* received by the scoped socket */
 };
 
@@ -44,11 +44,11 @@ enum l7_flags {
 };
 
 struct l7_tuple {
-	__u8 local_addr[16];  /* IPv4: first 4 bytes, network order */
+	__u8 local_addr[16]; /* IPv4: first 4 bytes, network order */
 	__u8 remote_addr[16];
-	__u16 local_port;     /* host order */
+	__u16 local_port; /* host order */
 	__u16 remote_port;
-	__u16 family;	      /* AF_INET or AF_INET6 */
+	__u16 family; /* AF_INET or AF_INET6 */
 	__u16 pad;
 };
 
@@ -56,9 +56,9 @@ struct l7_hdr {
 	__u32 kind;  /* enum l7_kind */
 	__u32 flags; /* enum l7_flags */
 	__u64 ts_boot_ns;
-	__u64 cookie;	 /* socket cookie: the connection id; 0 if unknown (TLS) */
+	__u64 cookie;    /* socket cookie: the connection id; 0 if unknown (TLS) */
 	__u64 cgroup_id; /* the socket's (or, for TLS, the task's) cgroup v2 id */
-	__u32 pid;	 /* process that created the socket / called SSL_*; 0 unknown */
+	__u32 pid;       /* process that created the socket / called SSL_*; 0 unknown */
 	__u32 pad;
 	char comm[L7_COMM_LEN];
 };
@@ -80,7 +80,7 @@ struct l7_data {
 	__u32 seq;     /* TCP sequence number of the first payload byte */
 	__u32 seg_len; /* payload bytes in the segment */
 	__u32 cap_len; /* payload bytes that follow this struct */
-	/* __u8 payload[cap_len] */
+	               /* __u8 payload[cap_len] */
 };
 
 struct l7_tls {

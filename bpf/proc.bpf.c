@@ -23,6 +23,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool system_wide = false;
 /* SHA-256 of this object, so a later loader can tell whose pins it finds. */
 const volatile __u8 object_sha256[32] = {};
+/* Hash of both objects' digests, the scope and the options: reuse check. */
+const volatile __u64 config_fingerprint = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

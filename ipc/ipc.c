@@ -83,6 +83,7 @@ static int check_fd_desc(const struct ipc_fd_desc *d)
 		return -EBADMSG;
 	switch (d->kind) {
 	case IPC_FD_RINGBUF_SECURITY:
+	case IPC_FD_RINGBUF_L7:
 		return ringbuf_ok(d) ? 0 : -EBADMSG;
 	case IPC_FD_STATS:
 		return stats_ok(d) ? 0 : -EBADMSG;

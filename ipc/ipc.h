@@ -94,12 +94,16 @@ enum ipc_fd_kind {
 	 * so it can only be mapped read-only: the processor reads the
 	 * counters and can never reset them. */
 	IPC_FD_STATS = 2,
+	/* BPF ring buffer of L7 records (connections, TCP payload, TLS
+	 * plaintext); same mapping rules as the security ring buffer. Sent
+	 * only when L7 capture is on. */
+	IPC_FD_RINGBUF_L7 = 3,
 };
 
 /*
  * IPC_FD, 24 bytes, with exactly one fd attached:
  *   0 u32 kind        enum ipc_fd_kind
- *   4 u32 entries     ring buffer: 0; stats: number of u64 counters
+ *   4 u32 entries     ring buffers: 0; stats: number of u64 counters
  *   8 u64 size        ring buffer: data bytes (power of two, page multiple,
  *                     <= IPC_RINGBUF_MAX); stats: entries * 8 (<= IPC_STATS_MAX)
  *  16 u32 value_size  ring buffer: 0; stats: 8

@@ -31,7 +31,7 @@ const char loader_usage[] =
         "  -h, --help            this text\n"
         "\n"
         "needs CAP_BPF and CAP_PERFMON, CAP_NET_ADMIN for L7 capture, plus CAP_SETUID and\n"
-	"CAP_SETGID to start the\n"
+        "CAP_SETGID to start the\n"
         "processor as another user; CAP_SETPCAP, if held, is used to clear the bounding\n"
         "set and lock securebits. All are dropped before the processor runs.\n";
 
@@ -102,7 +102,7 @@ static int add_cgroup(struct loader_opts *o, const char *path, char *err, size_t
 
 /* A decimal number in [min, max]; errors name @opt. */
 static int parse_num(const char *opt, const char *arg, unsigned long long min,
-		     unsigned long long max, unsigned long long *out, char *err, size_t errlen)
+                     unsigned long long max, unsigned long long *out, char *err, size_t errlen)
 {
 	unsigned long long v;
 	char *end;
@@ -117,8 +117,7 @@ static int parse_num(const char *opt, const char *arg, unsigned long long min,
 	return 0;
 }
 
-static int parse_ringbuf(const char *opt, const char *arg, uint32_t *out, char *err,
-			 size_t errlen)
+static int parse_ringbuf(const char *opt, const char *arg, uint32_t *out, char *err, size_t errlen)
 {
 	unsigned long long v;
 	int r = parse_num(opt, arg, LOADER_MIN_RINGBUF, LOADER_MAX_RINGBUF, &v, err, errlen);
@@ -153,7 +152,7 @@ static int add_comm(struct loader_opts *o, const char *arg, char *err, size_t er
 
 	if (len == 0 || len > LOADER_COMM_MAX)
 		return fail(err, errlen, "--comm: '%s' is not a process name of 1 to %d bytes", arg,
-			    LOADER_COMM_MAX);
+		            LOADER_COMM_MAX);
 	if (o->ncomms == LOADER_COMMS_MAX)
 		return fail(err, errlen, "--comm: more than %d names", LOADER_COMMS_MAX);
 	for (size_t i = 0; i < o->ncomms; i++)

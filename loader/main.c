@@ -39,8 +39,10 @@
 #include "loader/pins.h"
 #include "loader/scope.h"
 #include "loader/spawn.h"
+#include "l7.digest.h"
+#include "loader/programs.h"
+#include "loader/tls.h"
 #include "proc.digest.h"
-#include "proc.skel.h"
 #include "seccomp/filter.h"
 #include "seccomp_loader.h"
 
@@ -49,22 +51,25 @@
 struct loader {
 	struct loader_opts opts;
 	uint64_t cgroup_ids[LOADER_CGROUPS_MAX];
+	char cgroup_root[LOADER_PATH_MAX];
+	struct tls_libs tls;
+	struct program_config cfg;
+	struct programs progs;
 	struct spawn_target target;
 	struct pin_dir pins;
 	bool pinned; /* we own the pins: remove them on exit */
-	struct proc_bpf *skel;
-	struct handoff_fd fds[2];
+	struct handoff_fd fds[3];
+	size_t nfds;
 	int sigfd;
 	int sock;
 	pid_t child;
 	int pidfd;
-	uint8_t digest[32];
 };
 
 static struct loader L = {
 	.target = { .exe_fd = -1 },
 	.pins = { .parent_fd = -1, .dir_fd = -1 },
-	.fds = { { .fd = -1 }, { .fd = -1 } },
+	.fds = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } },
 	.sigfd = -1,
 	.sock = -1,
 	.child = -1,
@@ -95,7 +100,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 		kill(L.child, SIGKILL);
 		waitpid(L.child, NULL, 0);
 	}
-	proc_bpf__destroy(L.skel);
+	programs_close(&L.progs);
 	if (L.pinned && !L.opts.keep_pins)
 		pins_remove(&L.pins, true);
 	exit(EXIT_FATAL);
@@ -137,38 +142,71 @@ static void step_std_fds(void)
 			die("cannot open /dev/null for fd %d: %s\n", fd, strerror(errno));
 }
 
+static const struct cap_need need_net_admin = {
+	CAP_NET_ADMIN, "CAP_NET_ADMIN", "to attach the L7 hooks to cgroups; or pass --no-l7"
+};
+
 static void step_check_caps(void)
 {
-	const struct cap_need *missing;
+	const struct cap_need *missing = NULL;
 
-	if (caps_check(needs_load, 2, &missing) < 0 || caps_check(needs_spawn, 2, &missing) < 0)
+	if (caps_check(needs_load, 2, &missing) == 0 && L.opts.l7)
+		caps_check(&need_net_admin, 1, &missing);
+	if (!missing)
+		caps_check(needs_spawn, 2, &missing);
+	if (missing)
 		die("missing capability %s (needed %s). Run as root, or grant exactly: "
-		    "setpriv --bounding-set=-all,+bpf,+perfmon,+setuid,+setgid "
+		    "setpriv --bounding-set=-all,+bpf,+perfmon%s,+setuid,+setgid "
 		    "--inh-caps=-all bpfwarden-loader ...\n",
-		    missing->name, missing->why);
+		    missing->name, missing->why, L.opts.l7 ? ",+net_admin" : "");
+}
+
+/*
+ * Nested scopes would run every cgroup hook twice for the inner cgroup
+ * (hooks of ancestors run too), so duplicate every record: refuse them.
+ */
+static void check_not_nested(void)
+{
+	static char real[LOADER_CGROUPS_MAX][LOADER_PATH_MAX];
+
+	for (size_t i = 0; i < L.opts.ncgroups; i++)
+		if (!realpath(L.opts.cgroups[i], real[i]))
+			die("--cgroup %s: %s\n", L.opts.cgroups[i], strerror(errno));
+	for (size_t i = 0; i < L.opts.ncgroups; i++) {
+		for (size_t j = 0; j < L.opts.ncgroups; j++) {
+			size_t n = strlen(real[i]);
+
+			if (i != j && strncmp(real[i], real[j], n) == 0 &&
+			    (real[j][n] == '/' || real[j][n] == '\0'))
+				die("--cgroup %s lies inside --cgroup %s, which already covers it: "
+				    "give only the outer one\n",
+				    L.opts.cgroups[j], L.opts.cgroups[i]);
+		}
+	}
 }
 
 static void step_resolve_scope(void)
 {
-	char mnt[256] = "?";
+	int r = scope_cgroup2_mount(L.cgroup_root, sizeof(L.cgroup_root));
 
+	if (r < 0 && (L.opts.ncgroups || L.opts.l7))
+		die("no cgroup2 filesystem in /proc/mounts: %s\n", strerror(-r));
 	if (L.opts.system_wide) {
 		log_warn("SYSTEM-WIDE capture: every process on this node is in scope "
 		         "(--system-wide was given)\n");
 		return;
 	}
-	scope_cgroup2_mount(mnt, sizeof(mnt));
 	for (size_t i = 0; i < L.opts.ncgroups; i++) {
-		int r = scope_cgroup_id(L.opts.cgroups[i], &L.cgroup_ids[i]);
-
+		r = scope_cgroup_id(L.opts.cgroups[i], &L.cgroup_ids[i]);
 		if (r == -EMEDIUMTYPE)
 			die("--cgroup %s: not a cgroup-v2 directory (cgroup2 is mounted at %s)\n",
-			    L.opts.cgroups[i], mnt);
+			    L.opts.cgroups[i], L.cgroup_root);
 		if (r < 0)
 			die("--cgroup %s: %s\n", L.opts.cgroups[i], strerror(-r));
 		log_info("scope: cgroup %s (id %llu) and below\n", L.opts.cgroups[i],
 		         (unsigned long long)L.cgroup_ids[i]);
 	}
+	check_not_nested();
 }
 
 static void step_prepare_processor(void)
@@ -225,171 +263,96 @@ static void parse_digest(void)
 
 		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
 			die("build error: bad PROC_BPF_SHA256\n");
-		L.digest[i] = (uint8_t)v;
+		L.cfg.digest[i] = (uint8_t)v;
 	}
-	log_info("eBPF object proc.bpf.o sha256 %s\n", hex);
+	log_info("eBPF objects: proc.bpf.o sha256 %s, l7.bpf.o sha256 %s\n", PROC_BPF_SHA256,
+	         L7_BPF_SHA256);
 }
 
-static void step_load(void)
+static void step_fingerprint(void)
+{
+	const char *digests[] = { PROC_BPF_SHA256, L7_BPF_SHA256 };
+
+	L.cfg.o = &L.opts;
+	L.cfg.cgroup_ids = L.cgroup_ids;
+	L.cfg.cgroup_root = L.cgroup_root;
+	L.cfg.tls = &L.tls;
+	L.cfg.fingerprint = config_fingerprint(&L.opts, L.cgroup_ids, digests, 2);
+}
+
+static void step_discover_tls(void)
 {
 	int r;
 
-	L.skel = proc_bpf__open();
-	if (!L.skel)
-		die("opening the embedded eBPF object: %s\n", strerror(errno));
-	L.skel->rodata->system_wide = L.opts.system_wide;
-	memcpy((void *)L.skel->rodata->object_sha256, L.digest, sizeof(L.digest));
-	r = bpf_map__set_max_entries(L.skel->maps.events_security, L.opts.ringbuf_security);
-	if (r < 0)
-		die("sizing the security ring buffer: %s\n", strerror(-r));
-	r = proc_bpf__load(L.skel);
-	if (r < 0)
-		die("loading eBPF programs: %s (run with -v for the verifier log)\n", strerror(-r));
-}
-
-/* Freeze @fd and prove it: a syscall-side write must now fail. */
-static void freeze(int fd, const char *name, const void *key, const void *value)
-{
-	int r = bpf_map_freeze(fd);
-
-	if (r < 0)
-		die("freezing map %s: %s\n", name, strerror(-r));
-	if (bpf_map_update_elem(fd, key, value, BPF_ANY) != -EPERM)
-		die("map %s accepted a write after BPF_MAP_FREEZE\n", name);
-}
-
-/*
- * Fill the cgroup allowlist and freeze it: no process, this one included,
- * can widen the scope afterwards. The counters are frozen too, so the
- * processor's mapping can only ever be read-only: nobody can reset them.
- */
-static void step_fill_and_freeze(void)
-{
-	int fd = bpf_map__fd(L.skel->maps.scope_cgroups);
-	__u64 probe = ~0ull, zero = 0;
-	__u32 slot = 0;
-	__u8 one = 1;
-	int r;
-
-	for (size_t i = 0; i < L.opts.ncgroups; i++) {
-		r = bpf_map_update_elem(fd, &L.cgroup_ids[i], &one, BPF_NOEXIST);
+	if (!L.opts.tls)
+		return;
+	for (size_t i = 0; i < L.opts.ntls_libs; i++) {
+		r = tls_add(&L.tls, L.opts.tls_libs[i]);
 		if (r < 0)
-			die("filling scope map: %s\n", strerror(-r));
+			die("--tls-lib %s: %s\n", L.opts.tls_libs[i], strerror(-r));
 	}
-	freeze(fd, "scope_cgroups", &probe, &one);
-	freeze(bpf_map__fd(L.skel->maps.stats), "stats", &slot, &zero);
+	r = tls_discover(&L.tls, L.opts.cgroups, L.opts.ncgroups);
+	if (r < 0)
+		die("TLS library discovery: %s\n", strerror(-r));
+	if (L.tls.n == 0)
+		log_warn("TLS: no OpenSSL library found in the scoped processes and no --tls-lib: "
+		         "no TLS plaintext will be captured\n");
 }
 
-static void pin_one(int r, enum pin_id id)
+static void step_load_attach_pin(void)
 {
-	if (r < 0)
-		die("pinning %s in %s: %s\n", pin_names[id], L.opts.pin_dir, strerror(-r));
-}
+	char err[512];
+	int r;
 
-static void step_attach_and_pin(void)
-{
-	char path[LOADER_PATH_MAX];
-	struct {
-		enum pin_id id;
-		struct bpf_map *map;
-	} maps[] = {
-		{ PIN_RODATA, L.skel->maps.rodata },
-		{ PIN_SCOPE_CGROUPS, L.skel->maps.scope_cgroups },
-		{ PIN_STATS, L.skel->maps.stats },
-		{ PIN_EVENTS_SECURITY, L.skel->maps.events_security },
-	};
-	int r = proc_bpf__attach(L.skel);
-
-	if (r < 0)
-		die("attaching raw tracepoints sched_process_exec/exit: %s\n", strerror(-r));
-	L.pinned = true;
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		pins_path(&L.pins, maps[i].id, path, sizeof(path));
-		pin_one(bpf_map__pin(maps[i].map, path), maps[i].id);
+	L.pinned = true; /* we hold the lock: whatever we pin is ours */
+	if (L.pins.n > 0) {
+		log_warn("removing %zu stale pins left in %s by an interrupted loader\n", L.pins.n,
+		         L.opts.pin_dir);
+		pins_remove(&L.pins, false);
 	}
-	pins_path(&L.pins, PIN_LINK_EXEC, path, sizeof(path));
-	pin_one(bpf_link__pin(L.skel->links.sched_process_exec, path), PIN_LINK_EXEC);
-	pins_path(&L.pins, PIN_LINK_EXIT, path, sizeof(path));
-	pin_one(bpf_link__pin(L.skel->links.sched_process_exit, path), PIN_LINK_EXIT);
-	log_info("attached and pinned under %s\n", L.opts.pin_dir);
-}
-
-static int obj_get(enum pin_id id, __u32 flags)
-{
-	LIBBPF_OPTS(bpf_obj_get_opts, o, .file_flags = flags);
-	char path[LOADER_PATH_MAX];
-	int fd;
-
-	pins_path(&L.pins, id, path, sizeof(path));
-	fd = bpf_obj_get_opts(path, &o);
-	if (fd < 0)
-		die("opening pinned %s: %s\n", path, strerror(errno));
-	return fd;
-}
-
-/* The pinned scope must be exactly the one asked for, by the same object. */
-static void check_reused_scope(void)
-{
-	struct proc_bpf__rodata ro;
-	int fd = obj_get(PIN_RODATA, BPF_F_RDONLY);
-	__u32 zero = 0;
-	__u64 key, next;
-	size_t n = 0;
-	int r = bpf_map_lookup_elem(fd, &zero, &ro);
-
-	close(fd);
+	r = programs_load(&L.progs, &L.cfg, err, sizeof(err));
+	if (r == 0)
+		r = programs_freeze(&L.progs, &L.cfg, err, sizeof(err));
+	if (r == 0)
+		r = programs_attach(&L.progs, &L.cfg, err, sizeof(err));
+	if (r == 0)
+		r = programs_pin(&L.progs, &L.pins, err, sizeof(err));
 	if (r < 0)
-		die("reading pinned rodata: %s\n", strerror(-r));
-	if (memcmp((const void *)ro.object_sha256, L.digest, sizeof(L.digest)) != 0)
-		die("the pins in %s were made by a different eBPF object; remove them (rm -r %s) "
-		    "or stop the loader that owns them\n",
-		    L.opts.pin_dir, L.opts.pin_dir);
-	if (ro.system_wide != L.opts.system_wide)
-		die("the pins in %s were made with%s --system-wide; remove them (rm -r %s)\n",
-		    L.opts.pin_dir, ro.system_wide ? "" : "out", L.opts.pin_dir);
-	fd = obj_get(PIN_SCOPE_CGROUPS, BPF_F_RDONLY);
-	for (r = bpf_map_get_next_key(fd, NULL, &key); r == 0;
-	     r = bpf_map_get_next_key(fd, &key, &next), key = next) {
-		bool found = false;
-
-		for (size_t i = 0; i < L.opts.ncgroups; i++)
-			found |= L.cgroup_ids[i] == key;
-		if (!found)
-			break;
-		n++;
-	}
-	close(fd);
-	if (r == 0 || n != L.opts.ncgroups)
-		die("the pins in %s were made for a different --cgroup scope; remove them "
-		    "(rm -r %s) or give the same scope\n",
-		    L.opts.pin_dir, L.opts.pin_dir);
+		die("%s\n", err);
+	log_info("attached %zu links, pinned under %s\n", L.progs.nlinks, L.opts.pin_dir);
+	/* The pins hold programs and links now: keep no fd we do not hand over. */
+	programs_close(&L.progs);
 }
 
 static void step_load_or_reuse(void)
 {
-	int have = pins_count(&L.pins);
+	char err[512];
 
-	if (have == PIN_COUNT) {
-		/* Not ours until they match: a refusal leaves them alone. */
-		check_reused_scope();
-		L.pinned = true;
-		log_info("reusing the programs pinned in %s (attached by an earlier loader); "
-		         "not attaching again\n",
-		         L.opts.pin_dir);
+	if (!pins_complete(&L.pins)) {
+		step_load_attach_pin();
 		return;
 	}
-	L.pinned = true; /* we hold the lock: whatever we pin is ours */
-	if (have > 0) {
-		log_warn("removing %d stale pins left in %s by an interrupted loader\n", have,
-		         L.opts.pin_dir);
-		pins_remove(&L.pins, false);
-	}
-	step_load();
-	step_fill_and_freeze();
-	step_attach_and_pin();
-	/* The pins hold programs and links now: keep no fd we do not hand over. */
-	proc_bpf__destroy(L.skel);
-	L.skel = NULL;
+	/* Not ours until they match: a refusal leaves them alone. */
+	if (programs_check_reuse(&L.pins, &L.cfg, err, sizeof(err)) < 0)
+		die("%s in %s; stop the loader that owns them, or remove them (rm -r %s), or give "
+		    "the same options\n",
+		    err, L.opts.pin_dir, L.opts.pin_dir);
+	L.pinned = true;
+	log_info("reusing the %zu programs and maps pinned in %s (attached by an earlier loader "
+	         "with the same configuration); not attaching again\n",
+	         L.pins.n, L.opts.pin_dir);
+}
+
+static int obj_get(const char *name)
+{
+	char path[LOADER_PATH_MAX + PIN_NAME_MAX];
+	int fd;
+
+	pins_path(&L.pins, name, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		die("opening pinned %s: %s\n", path, strerror(errno));
+	return fd;
 }
 
 static __u32 map_entries(int fd, __u32 *value_size)
@@ -404,25 +367,31 @@ static __u32 map_entries(int fd, __u32 *value_size)
 	return info.max_entries;
 }
 
-static void step_open_handoff_fds(void)
+static void add_ringbuf(const char *name, enum ipc_fd_kind kind)
 {
-	struct ipc_fd_desc *rb = &L.fds[0].desc, *st = &L.fds[1].desc;
+	struct handoff_fd *h = &L.fds[L.nfds++];
 	__u32 vs;
 
-	L.fds[0].fd = obj_get(PIN_EVENTS_SECURITY, 0);
-	rb->kind = IPC_FD_RINGBUF_SECURITY;
-	rb->size = map_entries(L.fds[0].fd, &vs);
-	if (rb->size != L.opts.ringbuf_security)
-		log_warn("the pinned security ring buffer has %llu bytes; --ringbuf-security "
-		         "is ignored while reusing pins\n",
-		         (unsigned long long)rb->size);
-	/* Frozen at load: the processor can map it read-only, never reset it. */
-	L.fds[1].fd = obj_get(PIN_STATS, 0);
-	st->kind = IPC_FD_STATS;
-	st->entries = map_entries(L.fds[1].fd, &st->value_size);
-	st->size = (uint64_t)st->entries * st->value_size;
-	if (st->entries != STAT_SLOTS || st->value_size != sizeof(__u64))
+	h->fd = obj_get(name);
+	h->desc.kind = kind;
+	h->desc.size = map_entries(h->fd, &vs);
+}
+
+/* What the processor gets: ring buffers and the (frozen) counters. */
+static void step_open_handoff_fds(void)
+{
+	struct handoff_fd *st;
+
+	add_ringbuf("events_security", IPC_FD_RINGBUF_SECURITY);
+	st = &L.fds[L.nfds++];
+	st->fd = obj_get("stats");
+	st->desc.kind = IPC_FD_STATS;
+	st->desc.entries = map_entries(st->fd, &st->desc.value_size);
+	st->desc.size = (uint64_t)st->desc.entries * st->desc.value_size;
+	if (st->desc.entries != STAT_SLOTS || st->desc.value_size != sizeof(__u64))
 		die("pinned stats map has an unexpected layout; remove %s\n", L.opts.pin_dir);
+	if (L.opts.l7)
+		add_ringbuf("events_l7", IPC_FD_RINGBUF_L7);
 }
 
 static void step_signals(void)
@@ -524,6 +493,8 @@ int main(int argc, char **argv)
 	step_prepare_processor();
 	step_open_pins();
 	parse_digest();
+	step_discover_tls();
+	step_fingerprint();
 	step_load_or_reuse();
 	step_open_handoff_fds();
 	step_signals();
@@ -537,8 +508,8 @@ int main(int argc, char **argv)
 		             .child = L.child,
 		             .pidfd = L.pidfd,
 		             .fds = L.fds,
-		             .nfds = 2 };
-	memcpy(b.digest, L.digest, sizeof(b.digest));
+		             .nfds = L.nfds };
+	memcpy(b.digest, L.cfg.digest, sizeof(b.digest));
 	code = broker_run(&b);
 	step_unpin();
 	return code;

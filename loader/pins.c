@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,15 +11,6 @@
 #include <linux/magic.h>
 
 #include "loader/pins.h"
-
-const char *const pin_names[PIN_COUNT] = {
-	[PIN_RODATA] = "rodata",
-	[PIN_SCOPE_CGROUPS] = "scope_cgroups",
-	[PIN_STATS] = "stats",
-	[PIN_EVENTS_SECURITY] = "events_security",
-	[PIN_LINK_EXEC] = "link_sched_process_exec",
-	[PIN_LINK_EXIT] = "link_sched_process_exit",
-};
 
 static int split_path(struct pin_dir *d, const char *path, char *parent, size_t len)
 {
@@ -38,6 +30,8 @@ static int split_path(struct pin_dir *d, const char *path, char *parent, size_t 
 	strcpy(d->path, path);
 	return 0;
 }
+
+static int scan(struct pin_dir *d);
 
 /* Ours, a directory, and not writable by anyone else. */
 static int check_owner(int fd)
@@ -67,7 +61,7 @@ static int open_locked_dir(struct pin_dir *d)
 		return r;
 	if (flock(d->dir_fd, LOCK_EX | LOCK_NB) < 0)
 		return -errno;
-	return 0;
+	return scan(d);
 }
 
 int pins_open(struct pin_dir *d, const char *path)
@@ -91,34 +85,74 @@ int pins_open(struct pin_dir *d, const char *path)
 	return open_locked_dir(d);
 }
 
-int pins_count(const struct pin_dir *d)
+static int scan(struct pin_dir *d)
 {
-	int n = 0;
+	int fd = dup(d->dir_fd);
+	struct dirent *e;
+	DIR *dir;
+	int r = 0;
 
-	for (int i = 0; i < PIN_COUNT; i++)
-		if (faccessat(d->dir_fd, pin_names[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			n++;
-	return n;
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -errno;
+	}
+	while (r == 0 && (e = readdir(dir)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			r = pins_add(d, e->d_name);
+	closedir(dir);
+	return r;
 }
 
-int pins_path(const struct pin_dir *d, enum pin_id id, char *buf, size_t len)
+bool pins_complete(const struct pin_dir *d)
 {
-	int n;
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->names[i], PIN_COMPLETE) == 0)
+			return true;
+	return false;
+}
 
-	if ((unsigned)id >= PIN_COUNT)
-		return -EINVAL;
-	n = snprintf(buf, len, "%s/%s", d->path, pin_names[id]);
+int pins_add(struct pin_dir *d, const char *name)
+{
+	if (d->n == PINS_MAX)
+		return -ENOSPC;
+	if (strlen(name) >= PIN_NAME_MAX)
+		return -ENAMETOOLONG;
+	strcpy(d->names[d->n++], name);
+	return 0;
+}
+
+int pins_path(const struct pin_dir *d, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", d->path, name);
+
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int unpin(struct pin_dir *d, bool links)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < d->n; i++) {
+		if ((strncmp(d->names[i], "link_", 5) == 0) != links)
+			continue;
+		if (unlinkat(d->dir_fd, d->names[i], 0) < 0 && errno != ENOENT && !r)
+			r = -errno;
+	}
+	return r;
 }
 
 int pins_remove(struct pin_dir *d, bool rmdir)
 {
-	int r = 0;
-
 	/* Links first, so the programs detach before their maps go. */
-	for (int i = PIN_COUNT - 1; i >= 0; i--)
-		if (unlinkat(d->dir_fd, pin_names[i], 0) < 0 && errno != ENOENT && !r)
-			r = -errno;
+	int r = unpin(d, true);
+	int r2 = unpin(d, false);
+
+	if (!r)
+		r = r2;
+	d->n = 0;
 	if (rmdir && unlinkat(d->parent_fd, d->base, AT_REMOVEDIR) < 0 && errno != ENOENT && !r)
 		r = -errno;
 	return r;

@@ -61,6 +61,11 @@ static int take_fd(struct handoff *h, const struct ipc_fd_desc *d, int fd, char 
 		h->ringbuf_size = d->size;
 		return 0;
 	}
+	if (d->kind == IPC_FD_RINGBUF_L7 && h->l7_fd < 0) {
+		h->l7_fd = fd;
+		h->l7_size = d->size;
+		return 0;
+	}
 	if (d->kind == IPC_FD_STATS && h->stats_fd < 0) {
 		h->stats_fd = fd;
 		h->stats_entries = d->entries;
@@ -100,7 +105,7 @@ int handoff_receive(int sock, struct handoff *h, char *err, size_t len)
 	int fd = -1, r;
 
 	memset(h, 0, sizeof(*h));
-	h->ringbuf_fd = h->stats_fd = -1;
+	h->ringbuf_fd = h->stats_fd = h->l7_fd = -1;
 	r = ipc_send(sock, IPC_HELLO, 0, &hello, sizeof(hello), -1);
 	if (r < 0)
 		return fail(r, err, len, "sending hello to the loader: %s", ipc_strerror(r));
@@ -121,7 +126,9 @@ void handoff_close(struct handoff *h)
 		close(h->ringbuf_fd);
 	if (h->stats_fd >= 0)
 		close(h->stats_fd);
-	h->ringbuf_fd = h->stats_fd = -1;
+	if (h->l7_fd >= 0)
+		close(h->l7_fd);
+	h->ringbuf_fd = h->stats_fd = h->l7_fd = -1;
 }
 
 /* "key:\tvalue\n" lines; only the fields we check are read. */
@@ -132,15 +139,15 @@ void handoff_parse_fdinfo(const char *text, size_t len, struct fd_facts *f)
 		size_t off;
 		int is_signed;
 	} fields[] = {
-		{"map_type:", offsetof(struct fd_facts, map_type), 1},
-		{"value_size:", offsetof(struct fd_facts, value_size), 0},
-		{"max_entries:", offsetof(struct fd_facts, max_entries), 0},
-		{"frozen:", offsetof(struct fd_facts, frozen), 1},
+		{ "map_type:", offsetof(struct fd_facts, map_type), 1 },
+		{ "value_size:", offsetof(struct fd_facts, value_size), 0 },
+		{ "max_entries:", offsetof(struct fd_facts, max_entries), 0 },
+		{ "frozen:", offsetof(struct fd_facts, frozen), 1 },
 	};
 	char line[128];
 	size_t i = 0;
 
-	*f = (struct fd_facts){.map_type = -1, .frozen = -1};
+	*f = (struct fd_facts){ .map_type = -1, .frozen = -1 };
 	while (i < len) {
 		const char *nl = memchr(text + i, '\n', len - i);
 		size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
@@ -193,17 +200,28 @@ int handoff_verify(const struct handoff *h, char *err, size_t len)
 
 	if (read_fdinfo(h->ringbuf_fd, &rb) < 0 || read_fdinfo(h->stats_fd, &st) < 0)
 		return fail(-EBADMSG, err, len, "cannot read /proc/self/fdinfo: %s",
-			    strerror(errno));
+		            strerror(errno));
 	if (rb.map_type != BPF_MAP_TYPE_RINGBUF || rb.max_entries != h->ringbuf_size)
 		return fail(-EBADMSG, err, len,
-			    "the ring-buffer fd is map type %d of %u bytes, not a ring buffer of "
-			    "%llu bytes as announced",
-			    rb.map_type, rb.max_entries, (unsigned long long)h->ringbuf_size);
+		            "the ring-buffer fd is map type %d of %u bytes, not a ring buffer of "
+		            "%llu bytes as announced",
+		            rb.map_type, rb.max_entries, (unsigned long long)h->ringbuf_size);
+	if (h->l7_fd >= 0) {
+		struct fd_facts l7;
+
+		if (read_fdinfo(h->l7_fd, &l7) < 0 || l7.map_type != BPF_MAP_TYPE_RINGBUF ||
+		    l7.max_entries != h->l7_size)
+			return fail(-EBADMSG, err, len,
+			            "the L7 ring-buffer fd is not a ring buffer of %llu bytes as "
+			            "announced",
+			            (unsigned long long)h->l7_size);
+	}
 	if (st.map_type != BPF_MAP_TYPE_ARRAY || st.max_entries != h->stats_entries ||
 	    st.value_size != sizeof(uint64_t) || st.frozen != 1)
 		return fail(-EBADMSG, err, len,
-			    "the counters fd is map type %d, %u x %u bytes, frozen %d: not the "
-			    "frozen array of %u counters announced",
-			    st.map_type, st.max_entries, st.value_size, st.frozen, h->stats_entries);
+		            "the counters fd is map type %d, %u x %u bytes, frozen %d: not the "
+		            "frozen array of %u counters announced",
+		            st.map_type, st.max_entries, st.value_size, st.frozen,
+		            h->stats_entries);
 	return 0;
 }

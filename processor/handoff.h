@@ -5,12 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What the loader hands over: one ring buffer and the kernel counters. */
+/* What the loader hands over: ring buffers and the kernel counters. */
 struct handoff {
 	int ringbuf_fd;
 	uint64_t ringbuf_size;
 	int stats_fd;
 	uint32_t stats_entries;
+	int l7_fd; /* -1 when the loader runs without L7 capture */
+	uint64_t l7_size;
 	uint64_t stats_size;
 	uint32_t loader_pid;
 	uint8_t digest[32];

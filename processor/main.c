@@ -25,6 +25,7 @@
 #include "ipc/log.h"
 #include "processor/events.h"
 #include "processor/handoff.h"
+#include "processor/l7events.h"
 #include "processor/ringbuf.h"
 #include "processor/sandbox.h"
 
@@ -32,10 +33,13 @@
 #define EXIT_FATAL             1
 #define STATS_INTERVAL_DEFAULT 10
 #define STATS_INTERVAL_MAX     86400
+#define DRAIN_MS_DEFAULT       20 /* L7 latency bound: records wait at most this */
+#define DRAIN_MS_MAX           1000
 #define DRAIN_BATCH            4096 /* records per wake-up before other fds get a turn */
 
 static const char usage[] =
-        "usage: bpfwarden-processor --fd N [--stats-interval SECONDS] [-v]\n"
+        "usage: bpfwarden-processor --fd N [--stats-interval SECONDS] [--drain-interval-ms N] "
+        "[-v]\n"
         "\n"
         "Reads bpfwarden's ring buffers handed over by bpfwarden-loader on the unix\n"
         "socket N and writes one JSON object per event to stdout. Refuses to run as\n"
@@ -43,11 +47,13 @@ static const char usage[] =
         "\n"
         "  --fd N                 inherited SOCK_SEQPACKET socket to the loader\n"
         "  --stats-interval SECS  period of \"stats\" records (default 10, 0: at exit only)\n"
+        "  --drain-interval-ms N  L7 records are read at least this often (default 20)\n"
         "  -v, --verbose          debug logging\n";
 
 struct opts {
 	int fd;
 	long stats_interval;
+	long drain_ms;
 	bool verbose;
 };
 
@@ -55,14 +61,16 @@ struct processor {
 	struct opts o;
 	struct handoff h;
 	struct ringbuf rb;
+	struct ringbuf rb_l7; /* unused without L7 capture (h.l7_fd < 0) */
+	struct l7_ctx l7;
 	const volatile uint64_t *kstats;
 	size_t kstats_map_len;
 	struct events_ctx ev;
-	int epfd, sigfd, timerfd;
+	int epfd, sigfd, timerfd, drainfd;
 	bool loader_gone;
 };
 
-enum { TAG_RINGBUF = 1, TAG_SIGNAL, TAG_TIMER, TAG_IPC };
+enum { TAG_RINGBUF = 1, TAG_SIGNAL, TAG_TIMER, TAG_IPC, TAG_L7, TAG_DRAIN };
 
 static long parse_long(const char *opt, const char *s, long min, long max)
 {
@@ -84,13 +92,16 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	static const struct option longs[] = {
 		{ "fd", required_argument, NULL, 'f' },
 		{ "stats-interval", required_argument, NULL, 's' },
+		{ "drain-interval-ms", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	*o = (struct opts){ .fd = -1, .stats_interval = STATS_INTERVAL_DEFAULT };
+	*o = (struct opts){ .fd = -1,
+		            .stats_interval = STATS_INTERVAL_DEFAULT,
+		            .drain_ms = DRAIN_MS_DEFAULT };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "vh", longs, NULL)) != -1) {
 		if (c == 'f')
@@ -98,6 +109,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		else if (c == 's')
 			o->stats_interval =
 			        parse_long("--stats-interval", optarg, 0, STATS_INTERVAL_MAX);
+		else if (c == 'd')
+			o->drain_ms = parse_long("--drain-interval-ms", optarg, 1, DRAIN_MS_MAX);
 		else if (c == 'v')
 			o->verbose = true;
 		else if (c == 'h')
@@ -146,10 +159,39 @@ static int on_record(void *ctx, const void *rec, uint32_t len)
 	return 0;
 }
 
+static int on_l7_record(void *ctx, const void *rec, uint32_t len)
+{
+	struct processor *p = ctx;
+	const uint8_t *payload;
+	uint32_t plen;
+	json_t *o;
+	int r = l7_decode(&p->l7, rec, len, &o, &payload, &plen);
+
+	if (r == 0)
+		emit(o);
+	else if (r == -ENOMEM)
+		return r;
+	else
+		log_debug("malformed L7 record of %u bytes skipped\n", len);
+	return 0;
+}
+
+static json_t *l7_stats(const struct l7_ctx *c)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "records", (json_int_t)c->records,
+	                 "conn_open", (json_int_t)c->conn_open, "conn_close",
+	                 (json_int_t)c->conn_close, "data", (json_int_t)c->data, "tls_data",
+	                 (json_int_t)c->tls, "payload_bytes_captured", (json_int_t)c->payload_bytes,
+	                 "records_malformed", (json_int_t)c->malformed);
+}
+
 static void emit_stats(struct processor *p)
 {
 	json_t *s = events_stats(&p->ev, p->kstats, p->h.stats_entries, clock_ns(CLOCK_REALTIME));
+	json_t *proc = s ? json_object_get(s, "processor") : NULL;
 
+	if (proc && p->h.l7_fd >= 0)
+		json_object_set_new(proc, "l7", l7_stats(&p->l7));
 	if (s)
 		emit(s);
 	fflush(stdout);
@@ -162,14 +204,17 @@ static void emit_stats_warmup(void)
 	events_format_time(clock_ns(CLOCK_REALTIME), when, sizeof(when));
 }
 
+/* Security events first: they are never starved by an L7 flood. */
 static int drain(struct processor *p)
 {
 	long n = ringbuf_consume(&p->rb, on_record, p, DRAIN_BATCH);
+	long m = p->h.l7_fd >= 0 ? ringbuf_consume(&p->rb_l7, on_l7_record, p, DRAIN_BATCH) : 0;
 
 	fflush(stdout);
-	if (n < 0) {
-		log_error("security ring buffer: %s\n", strerror((int)-n));
-		return (int)n;
+	if (n < 0 || m < 0) {
+		log_error("%s ring buffer: %s\n", n < 0 ? "security" : "L7",
+		          strerror((int)-(n < 0 ? n : m)));
+		return (int)(n < 0 ? n : m);
 	}
 	return 0;
 }
@@ -183,6 +228,14 @@ static void map_fds(struct processor *p)
 		log_error("mapping the security ring buffer (%llu bytes): %s\n",
 		          (unsigned long long)p->h.ringbuf_size, strerror(-r));
 		exit(EXIT_FATAL);
+	}
+	if (p->h.l7_fd >= 0) {
+		r = ringbuf_map(&p->rb_l7, p->h.l7_fd, p->h.l7_size);
+		if (r < 0) {
+			log_error("mapping the L7 ring buffer (%llu bytes): %s\n",
+			          (unsigned long long)p->h.l7_size, strerror(-r));
+			exit(EXIT_FATAL);
+		}
 	}
 	p->kstats_map_len = (size_t)p->h.stats_size;
 	m = mmap(NULL, p->kstats_map_len, PROT_READ, MAP_SHARED, p->h.stats_fd, 0);
@@ -198,6 +251,22 @@ static int add_fd(int epfd, int fd, uint64_t tag)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
 
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* The L7 drain timer and ring buffer, when the loader runs L7 capture. */
+static int setup_l7(struct processor *p)
+{
+	long ns = p->o.drain_ms * 1000000L;
+	struct itimerspec it = { .it_interval = { ns / 1000000000L, ns % 1000000000L },
+		                 .it_value = { ns / 1000000000L, ns % 1000000000L } };
+
+	if (p->h.l7_fd < 0)
+		return 0;
+	p->drainfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (p->drainfd < 0 || timerfd_settime(p->drainfd, 0, &it, NULL) < 0 ||
+	    add_fd(p->epfd, p->h.l7_fd, TAG_L7) < 0 || add_fd(p->epfd, p->drainfd, TAG_DRAIN) < 0)
+		return -1;
+	return 0;
 }
 
 static void setup_loop(struct processor *p)
@@ -217,7 +286,8 @@ static void setup_loop(struct processor *p)
 	    timerfd_settime(p->timerfd, 0, &it, NULL) < 0 ||
 	    add_fd(p->epfd, p->h.ringbuf_fd, TAG_RINGBUF) < 0 ||
 	    add_fd(p->epfd, p->sigfd, TAG_SIGNAL) < 0 ||
-	    add_fd(p->epfd, p->timerfd, TAG_TIMER) < 0 || add_fd(p->epfd, p->o.fd, TAG_IPC) < 0) {
+	    add_fd(p->epfd, p->timerfd, TAG_TIMER) < 0 || add_fd(p->epfd, p->o.fd, TAG_IPC) < 0 ||
+	    setup_l7(p) < 0) {
 		log_error("setting up the event loop: %s\n", strerror(errno));
 		exit(EXIT_FATAL);
 	}
@@ -252,7 +322,13 @@ static bool on_event(struct processor *p, const struct epoll_event *ev)
 
 	switch (ev->data.u64) {
 	case TAG_RINGBUF:
+	case TAG_L7:
 		return drain(p) == 0;
+	case TAG_DRAIN:
+		/* L7 records wake us only past a fill level: drain on a timer too. */
+		if (read(p->drainfd, &ticks, sizeof(ticks)) > 0)
+			return drain(p) == 0;
+		return true;
 	case TAG_TIMER:
 		if (read(p->timerfd, &ticks, sizeof(ticks)) > 0)
 			emit_stats(p);
@@ -314,6 +390,7 @@ int main(int argc, char **argv)
 	}
 	map_fds(&p);
 	p.ev.boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	p.l7.boot_to_real_ns = p.ev.boot_to_real_ns;
 	setup_loop(&p);
 	/* Library state that opens files on first use, initialised while
 	 * opening files is still allowed: jansson's hash seed (/dev/urandom)

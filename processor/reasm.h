@@ -13,9 +13,10 @@
  * runs and gaps whose lengths add up to the sequence space covered so far.
  * Every data byte sits at its true offset in the stream: bytes from
  * different places are never spliced together, a hole is always reported as
- * a gap of its exact length. The first byte of a truncated segment's missing
- * tail, and of a hole given up on, is never delivered later: a segment
- * entirely before the expected sequence number is a duplicate and dropped.
+ * a gap of its exact length. Once the stream has moved past a byte (as data
+ * or as a gap) it never comes back: a segment entirely before the expected
+ * sequence number is a duplicate and dropped, even if it carries bytes that a
+ * truncated capture or an abandoned hole missed.
  *
  * Sequence numbers are 32-bit serial numbers (RFC 1982): a segment counts as
  * behind the expected sequence number if it is up to 2^31 before it, and
@@ -61,7 +62,7 @@ struct reasm_ops {
 	void (*gap)(void *ctx, uint64_t len, enum reasm_gap_reason why);
 };
 
-/* Added to, never reset, by the functions below; callers may share one per direction or more. */
+/* Added to, never reset, by the functions below: one per stream, or shared by many. */
 struct reasm_stats {
 	uint64_t segments;            /* accepted records with seg_len > 0 */
 	uint64_t bytes_delivered;     /* bytes passed to ops->data */
@@ -88,11 +89,11 @@ struct reasm_held {
 
 /* Fields are private to reasm.c; callers only embed the struct and pass it. */
 struct reasm_stream {
-	struct reasm_pool *pool;                     /* NULL: nothing is held out of order */
-	uint32_t next;                               /* expected sequence number */
-	uint32_t held_bytes;                         /* sum of held[].cap_len */
-	uint8_t nheld;                               /* held[0..nheld), sorted by seq */
-	uint8_t started;                             /* next is set */
+	struct reasm_pool *pool;                    /* NULL: nothing is held out of order */
+	uint32_t next;                              /* expected sequence number */
+	uint32_t held_bytes;                        /* sum of held[].cap_len */
+	uint8_t nheld;                              /* held[0..nheld), sorted by seq */
+	uint8_t started;                            /* next is set */
 	struct reasm_held held[REASM_OOO_MAX_SEGS]; /* all strictly ahead of next */
 };
 

@@ -18,8 +18,8 @@ Suite *text_suite(void);
 int main(void)
 {
 	Suite *(*const suites[])(void) = {
-		args_suite,  events_suite,  ipc_suite,  ringbuf_suite,
-		scrub_suite, seccomp_suite, text_suite,
+		args_suite,    events_suite, handoff_suite, ipc_suite,
+		ringbuf_suite, scrub_suite,  seccomp_suite, text_suite,
 	};
 	SRunner *runner = srunner_create(NULL);
 	int failed;

@@ -683,9 +683,12 @@ START_TEST(format_time_short_buffer)
 END_TEST
 
 static const char *const kernel_names[STAT_COUNT] = {
-	"security_events_submitted", "security_events_dropped_ringbuf_full",
-	"exec_args_truncated",       "exec_args_unreadable",
-	"exec_filename_truncated",   "exec_filename_unreadable",
+	"security_events_submitted",
+	"security_events_dropped_ringbuf_full",
+	"exec_args_truncated",
+	"exec_args_unreadable",
+	"exec_filename_truncated",
+	"exec_filename_unreadable",
 	"events_out_of_scope",
 	"l7_records_submitted",
 	"l7_records_dropped_ringbuf_full",

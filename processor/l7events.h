@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * L7 records (bpf/l7.h) to JSON metadata objects. Until protocol parsers
+ * exist, payload bytes are never written: a data record says which
+ * connection, which direction, how many bytes and whether they were cut,
+ * nothing of what they were.
+ */
+#ifndef BPFWARDEN_PROCESSOR_L7EVENTS_H
+#define BPFWARDEN_PROCESSOR_L7EVENTS_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+struct l7_ctx {
+	int64_t boot_to_real_ns;
+	uint64_t records;
+	uint64_t conn_open, conn_close, data, tls;
+	uint64_t payload_bytes; /* bytes the kernel captured (never written out) */
+	uint64_t malformed;
+};
+
+/*
+ * Validate one record (length against kind and cap_len) and describe it.
+ * @payload and @payload_len are set to the captured bytes of data/TLS
+ * records (NULL/0 otherwise) for the caller's reassembly. Returns 0,
+ * -EBADMSG (counted), or -ENOMEM.
+ */
+int l7_decode(struct l7_ctx *ctx, const void *rec, uint32_t len, json_t **out,
+              const uint8_t **payload, uint32_t *payload_len);
+
+#endif
