@@ -722,7 +722,8 @@ START_TEST(verify_table)
 	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
 	struct handoff h = { .ringbuf_size = 4 * page,
 		             .stats_entries = STATS_ENTRIES,
-		             .stats_size = STATS_BYTES };
+		             .stats_size = STATS_BYTES,
+		             .l7_fd = -1 };
 	char err[ERR_CAP] = "";
 	int rb, st, pp[2], tmp, r;
 
