@@ -51,10 +51,10 @@ SECCOMP_GEN    := $(GEN)/seccomp_loader.h $(GEN)/seccomp_processor.h
 # Unit tests: pure logic, built with ASan + UBSan.
 UNIT_TEST_SRCS := test/check_main.c test/ipc/check_ipc.c test/processor/check_ringbuf.c \
 		  test/processor/check_text.c test/processor/check_events.c test/processor/check_scrub.c \
-		  test/processor/check_handoff.c \
+		  test/processor/check_handoff.c test/processor/check_reasm.c \
 		  test/loader/check_args.c test/seccomp/check_filter.c
 UNIT_MOD_SRCS  := ipc/ipc.c ipc/fdpass.c ipc/log.c processor/ringbuf.c processor/text.c \
-		  processor/events.c processor/scrub.c processor/handoff.c loader/args.c seccomp/filter.c
+		  processor/events.c processor/scrub.c processor/handoff.c processor/reasm.c loader/args.c seccomp/filter.c
 UNIT_OBJS      := $(UNIT_TEST_SRCS:%.c=$(ASAN_OBJ)/%.o) $(UNIT_MOD_SRCS:%.c=$(ASAN_OBJ)/%.o)
 UNIT_LIBS      := check jansson libseccomp
 
@@ -127,7 +127,20 @@ $(BUILD)/test/unit: $(UNIT_OBJS)
 unit: $(BUILD)/test/unit
 	$(SUDO) env CI="$(CI)" $(BUILD)/test/unit
 
-integration: all
+# Test-only tools: a consumer of the pinned L7 ring buffer that asserts on
+# captured bytes without printing them, and a TCP peer with awkward writes.
+TEST_TOOLS := $(BUILD)/test/l7_reader $(BUILD)/test/tcp_writer
+
+$(BUILD)/test/l7_reader: test/integration/l7_reader.c processor/ringbuf.c processor/reasm.c $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) test/integration/l7_reader.c processor/ringbuf.c processor/reasm.c \
+		-o $@ $(call pc,libbpf)
+
+$(BUILD)/test/tcp_writer: test/integration/tcp_writer.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< -o $@
+
+integration: all $(TEST_TOOLS)
 	$(SUDO) env CI="$(CI)" bash test/integration/run.sh
 
 test: deps
@@ -149,6 +162,17 @@ run: deps
 	@echo "bpfwarden: running with --system-wide (every process on this node is in scope)."
 	@echo "bpfwarden: scope it with: $(BUILD)/bpfwarden-loader --cgroup /sys/fs/cgroup/<path>"
 	$(SUDO) $(BUILD)/bpfwarden-loader --system-wide $(RUN_ARGS)
+
+# ---------------------------------------------------------------------------
+# Benchmark: nginx req/s under wrk with the agent off, scoped to nginx, and
+# scoped to an empty cgroup, interleaved (test/bench/nginx.sh). Tunable with
+# BENCH_ROUNDS, BENCH_SECONDS, BENCH_PIN. Builds first (after deps, like run
+# and test, so that make -j cannot build before the compilers are installed).
+.PHONY: bench
+bench: deps
+	$(MAKE) all
+	$(SUDO) env BENCH_ROUNDS="$(BENCH_ROUNDS)" BENCH_SECONDS="$(BENCH_SECONDS)" \
+		BENCH_PIN="$(BENCH_PIN)" bash test/bench/nginx.sh
 
 FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h loader/*.c loader/*.h processor/*.c processor/*.h \
 		ipc/*.c ipc/*.h seccomp/*.c seccomp/*.h test/*.c test/*/*.c)

@@ -95,7 +95,11 @@ struct {
 	__type(value, struct sk_info);
 } sk_infos SEC(".maps");
 
-/* Records are built here, then copied into the ring buffer at their size. */
+/*
+ * Records are built here, then copied into the ring buffer at their size.
+ * The payload goes right after whichever header is in use (d + 1, t + 1),
+ * not at .payload, which follows the larger of the two.
+ */
 struct scratch {
 	union {
 		struct l7_data data;
@@ -432,7 +436,7 @@ static __always_inline int emit_segment(struct __sk_buff *skb, const struct pkt 
 	}
 	cap &= L7_CAPTURE_MAX * 2 - 1;
 	if (cap == 0 || cap > L7_CAPTURE_MAX ||
-	    bpf_skb_load_bytes(skb, p->payload_off, s->payload, cap) < 0)
+	    bpf_skb_load_bytes(skb, p->payload_off, (void *)(d + 1), cap) < 0)
 		return SK_PASS;
 	d->dir = dir;
 	d->seq = p->seq;
@@ -571,7 +575,7 @@ static __always_inline void tls_emit(const struct tls_call *call, __u64 len, __u
 	}
 	cap &= L7_CAPTURE_MAX * 2 - 1;
 	if (cap == 0 || cap > L7_CAPTURE_MAX ||
-	    bpf_probe_read_user(s->payload, cap, (void *)call->buf) < 0)
+	    bpf_probe_read_user((void *)(t + 1), cap, (void *)call->buf) < 0)
 		return;
 	t->cap_len = cap;
 	if (bpf_ringbuf_output(&events_l7, s, sizeof(*t) + cap, wake_flags()) < 0)

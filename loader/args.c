@@ -17,12 +17,24 @@ const char loader_usage[] =
         "\n"
         "scope (one is required; nothing is captured by default):\n"
         "  --cgroup PATH         capture processes in this cgroup-v2 directory and below\n"
-        "                        (repeatable, up to 64)\n"
+        "                        (repeatable, up to 64; not nested in one another)\n"
         "  --system-wide         capture every process on the node (logged loudly)\n"
+        "L7 capture (TCP payload of scoped sockets, TLS plaintext; on by default):\n"
+        "  --capture-bytes N     payload bytes kept per segment or TLS call, 1-16384\n"
+        "                        (default 1024; longer ones are flagged truncated)\n"
+        "  --port N              only connections with this local or remote port\n"
+        "                        (repeatable, up to 64)\n"
+        "  --comm NAME           only sockets created by, and TLS calls of, processes named\n"
+        "                        NAME (repeatable, up to 64)\n"
+        "  --ringbuf-l7 N        bytes of the L7 ring buffer, a power of two (default 4194304)\n"
+        "  --tls-lib PATH        also probe this OpenSSL 3 libssl (repeatable, up to 16); the\n"
+        "                        libssl mapped by scoped processes is found by itself\n"
+        "  --no-tls              no TLS plaintext capture\n"
+        "  --no-l7               no L7 capture at all (then CAP_NET_ADMIN is not needed)\n"
         "options:\n"
         "  --pin-dir DIR         bpffs directory for pins (default " LOADER_DEFAULT_PIN_DIR ")\n"
         "  --keep-pins           leave programs attached and pinned on exit; the next\n"
-        "                        loader with the same scope reuses them\n"
+        "                        loader with the same configuration reuses them\n"
         "  --user USER           run the processor as USER (default " LOADER_DEFAULT_USER ")\n"
         "  --processor PATH      processor binary (default: next to this binary)\n"
         "  --ringbuf-security N  bytes of the security-event ring buffer, a power of two\n"
@@ -30,10 +42,10 @@ const char loader_usage[] =
         "  -v, --verbose         debug logging\n"
         "  -h, --help            this text\n"
         "\n"
-        "needs CAP_BPF and CAP_PERFMON, CAP_NET_ADMIN for L7 capture, plus CAP_SETUID and\n"
-        "CAP_SETGID to start the\n"
-        "processor as another user; CAP_SETPCAP, if held, is used to clear the bounding\n"
-        "set and lock securebits. All are dropped before the processor runs.\n";
+        "Needs CAP_BPF and CAP_PERFMON, CAP_NET_ADMIN for L7 capture, and CAP_SETUID +\n"
+        "CAP_SETGID to start the processor as another user; CAP_SETPCAP, if held, is used\n"
+        "to clear the bounding set and lock securebits. All are dropped before the\n"
+        "processor runs.\n";
 
 enum {
 	OPT_CGROUP = 256,
@@ -60,6 +72,13 @@ static const struct option long_opts[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "processor", required_argument, NULL, OPT_PROCESSOR },
 	{ "ringbuf-security", required_argument, NULL, OPT_RINGBUF_SEC },
+	{ "ringbuf-l7", required_argument, NULL, OPT_RINGBUF_L7 },
+	{ "capture-bytes", required_argument, NULL, OPT_CAPTURE },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "tls-lib", required_argument, NULL, OPT_TLS_LIB },
+	{ "no-tls", no_argument, NULL, OPT_NO_TLS },
+	{ "no-l7", no_argument, NULL, OPT_NO_L7 },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },

@@ -121,7 +121,7 @@ void reasm_init(struct reasm_stream *s, struct reasm_pool *pool)
 
 void reasm_discard(struct reasm_stream *s)
 {
-	for (unsigned i = 0; i < s->nheld; i++)
+	for (unsigned i = 0; s->pool && i < s->nheld; i++)
 		pool_release(s->pool, s->held[i].chunk);
 	reasm_init(s, s->pool);
 }

@@ -18,9 +18,11 @@
  * sequence number is a duplicate and dropped, even if it carries bytes that a
  * truncated capture or an abandoned hole missed.
  *
- * Sequence numbers are 32-bit serial numbers (RFC 1982): a segment counts as
- * behind the expected sequence number if it is up to 2^31 before it, and
- * ahead otherwise.
+ * Sequence numbers are 32-bit serial numbers (RFC 1982): a segment 1 to
+ * 2^31 - 1 bytes past the expected sequence number is ahead, 0 to 2^31
+ * before it is behind. So after 2 GiB or more of lost records everything
+ * looks old and is dropped as duplicate; a caller that sees only duplicates
+ * for long can reasm_discard() the stream to restart it at the next segment.
  *
  * Memory: a stream is a small fixed header (sizeof(struct reasm_stream),
  * about 280 bytes) that callers embed in their per-connection entry. Bytes
@@ -127,7 +129,11 @@ void reasm_init(struct reasm_stream *s, struct reasm_pool *pool);
 int reasm_push(struct reasm_stream *s, uint32_t seq, uint32_t seg_len, const uint8_t *payload,
                uint32_t cap_len, const struct reasm_ops *ops, void *ctx, struct reasm_stats *st);
 
-/* Connection closed or idle: every hole becomes a LOST gap and everything held is delivered. */
+/*
+ * Connection closed or idle: every hole becomes a LOST gap and everything held
+ * is delivered (@ops and @st as for reasm_push, not NULL). The stream stays
+ * usable: later segments continue from where the flush left it.
+ */
 void reasm_flush(struct reasm_stream *s, const struct reasm_ops *ops, void *ctx,
                  struct reasm_stats *st);
 

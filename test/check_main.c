@@ -10,6 +10,7 @@ Suite *args_suite(void);
 Suite *events_suite(void);
 Suite *handoff_suite(void);
 Suite *ipc_suite(void);
+Suite *reasm_suite(void);
 Suite *ringbuf_suite(void);
 Suite *scrub_suite(void);
 Suite *seccomp_suite(void);
@@ -18,7 +19,7 @@ Suite *text_suite(void);
 int main(void)
 {
 	Suite *(*const suites[])(void) = {
-		args_suite,    events_suite, handoff_suite, ipc_suite,
+		args_suite,    events_suite, handoff_suite, ipc_suite,  reasm_suite,
 		ringbuf_suite, scrub_suite,  seccomp_suite, text_suite,
 	};
 	SRunner *runner = srunner_create(NULL);

@@ -6,7 +6,7 @@
 set -eu
 
 PKGS="clang llvm gcc make pkg-config libelf-dev zlib1g-dev libseccomp-dev libcap-dev
-      libjansson-dev check jq util-linux procps clang-format gawk"
+      libjansson-dev check jq util-linux procps clang-format gawk wrk nginx"
 BACKPORTS_PKGS="libbpf-dev bpftool"
 SUDO=${SUDO-}
 

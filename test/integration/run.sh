@@ -19,6 +19,11 @@ LOADER_PID=""
 
 log() { printf '%s\n' "$*" >&2; }
 
+# shellcheck source=test/integration/fixtures.sh
+. "$ROOT/test/integration/fixtures.sh"
+READER=$ROOT/build/test/l7_reader
+WRITER=$ROOT/build/test/tcp_writer
+
 # --- environment -------------------------------------------------------------
 preflight() {
 	if [ "$(id -u)" != 0 ]; then
@@ -39,6 +44,7 @@ preflight() {
 
 cleanup() {
 	stop_loader KILL
+	stop_servers
 	pkill -KILL -f "bpfw-it-$$" 2>/dev/null
 	rm -rf "$PIN" "$PIN-b" "$WORK"
 	rmdir "$CG_IN" "$CG_OTHER" 2>/dev/null
@@ -141,6 +147,7 @@ run_test() {
 		log "FAIL $name"
 	fi
 	stop_loader KILL
+	stop_servers
 	rm -rf "$PIN" "$PIN-b"
 }
 
@@ -383,9 +390,169 @@ test_processor_refuses_root() {
 		check "says uid 0" grep -q 'refusing to run as uid 0' "$WORK/root.err"
 }
 
+# --- L7 capture ----------------------------------------------------------------
+# jq over the processor's output
+q() { jq -c "$@" "$OUT"; }
+
+last_stats() { jq -c 'select(.kind == "stats")' "$OUT" | tail -n 1; }
+
+# Plain HTTP and HTTPS from a scoped curl to a scoped nginx: connections,
+# segments in both directions with matching sizes, TLS records tied to the
+# connection; the same request from outside the scope leaves no trace.
+test_l7_http_and_https_are_captured() {
+	local path=/p-$RANDOM$RANDOM in_pid out_port cli srv
+	start_nginx "$CG_IN" || return 1
+	start_loader l7 "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" -- --stats-interval 1
+	wait_ready || return 1
+	run_in_cgroup "$CG_IN" curl -s -o /dev/null "http://127.0.0.1:$NGX_HTTP$path"
+	in_pid=$(cat "$WORK/last.pid")
+	run_in_cgroup "$CG_IN" curl -sk -o /dev/null "https://127.0.0.1:$NGX_HTTPS$path"
+	curl -s -o /dev/null "http://127.0.0.1:$NGX_HTTP/outside"
+	sleep 1
+	stop_loader TERM
+	cli=$(q --argjson p "$in_pid" 'select(.kind == "conn_open" and .pid == $p and .role == "client")' | head -n 1)
+	log "    client conn: $cli"
+	local cid sid eg in
+	cid=$(jq '.conn_id' <<<"$cli")
+	srv=$(q --arg r "$(jq -r .local <<<"$cli")" 'select(.kind == "conn_open" and .role == "server" and .remote == $r)' | head -n 1)
+	sid=$(jq '.conn_id' <<<"$srv")
+	eg=$(jq -s --argjson c "$cid" '[.[] | select(.kind == "data" and .conn_id == $c and .direction == "egress") | .length] | add' "$OUT")
+	in=$(jq -s --argjson c "$sid" '[.[] | select(.kind == "data" and .conn_id == $c and .direction == "ingress") | .length] | add' "$OUT")
+	out_port=$(q 'select(.kind == "conn_open" and .role == "client" and (.remote | endswith(":'"$NGX_HTTP"'")))' | wc -l)
+	check "client connection to nginx" [ "$(jq -r .remote <<<"$cli")" = "127.0.0.1:$NGX_HTTP" ] &&
+		check "server side seen" [ -n "$sid" ] && [ "$sid" != null ] &&
+		check "request bytes > 0 and equal on both sockets ($eg / $in)" [ "${eg:-0}" -gt 0 ] && [ "$eg" = "$in" ] &&
+		check "responses captured" [ "$(q --argjson c "$cid" 'select(.kind == "data" and .conn_id == $c and .direction == "ingress")' | wc -l)" -ge 1 ] &&
+		check "close record with byte counts" [ "$(q --argjson c "$cid" 'select(.kind == "conn_close" and .conn_id == $c and .bytes_sent >= '"$eg"')' | wc -l)" = 1 ] &&
+		check "TLS records from curl, tied to its connection" [ "$(q 'select(.kind == "tls_data" and .comm == "curl" and .direction == "egress" and .conn_id != null)' | wc -l)" -ge 1 ] &&
+		check "TLS records from nginx" [ "$(q 'select(.kind == "tls_data" and .comm == "nginx")' | wc -l)" -ge 1 ] &&
+		check "only the scoped HTTP client was seen ($out_port)" [ "$out_port" = 1 ] &&
+		check "no payload written (the path is absent)" not grep -q -- "$path" <(q 'select(.kind != "exec")') &&
+		check "nothing dropped" [ "$(last_stats | jq .kernel.l7_records_dropped_ringbuf_full)" = 0 ]
+}
+
+# The plaintext itself, checked inside the test (l7_reader) and never printed.
+test_l7_tls_plaintext_is_the_request() {
+	local path=/tls-$RANDOM$RANDOM rpid
+	start_nginx "$CG_IN" || return 1
+	start_loader keep "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" --keep-pins
+	wait_ready || return 1
+	stop_loader TERM
+	"$READER" "$PIN" 10 tls-prefix "GET $path HTTP/1.1" >"$WORK/reader.out" 2>&1 &
+	rpid=$!
+	wait_for 5 grep -q ready "$WORK/reader.out"
+	run_in_cgroup "$CG_IN" curl -sk -o /dev/null "https://127.0.0.1:$NGX_HTTPS$path"
+	wait "$rpid"
+	local rc=$?
+	cat "$WORK/reader.out" >&2
+	check "plaintext starts with the request line" [ "$rc" = 0 ]
+}
+
+test_l7_redis_and_postgres_are_captured() {
+	start_redis "$CG_IN" || return 1
+	start_postgres "$CG_IN" || return 1
+	start_loader db "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN"
+	wait_ready || return 1
+	run_in_cgroup "$CG_IN" redis-cli -p "$REDIS_PORT" SET bpfw-key value >/dev/null
+	run_in_cgroup "$CG_IN" psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc 'select 1' >/dev/null
+	sleep 1
+	stop_loader TERM
+	local r p
+	r=$(q 'select(.kind == "data" and .comm == "redis-cli" and (.remote | endswith(":'"$REDIS_PORT"'")))' | jq -s 'map(.direction) | unique | join(",")')
+	p=$(q 'select(.kind == "data" and .comm == "psql" and (.remote | endswith(":'"$PG_PORT"'")))' | jq -s 'map(.direction) | unique | join(",")')
+	check "redis both directions ($r)" [ "$r" = '"egress,ingress"' ] &&
+		check "postgres both directions ($p)" [ "$p" = '"egress,ingress"' ]
+}
+
+test_l7_tls_with_exact_capabilities() {
+	start_nginx "$CG_IN" || return 1
+	start_loader setpriv setpriv --bounding-set=-all,+bpf,+perfmon,+net_admin,+setuid,+setgid \
+		--inh-caps=-all "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN"
+	wait_ready || return 1
+	run_in_cgroup "$CG_IN" curl -sk -o /dev/null "https://127.0.0.1:$NGX_HTTPS/"
+	sleep 1
+	stop_loader TERM
+	check "uprobe_multi attached without CAP_SYS_ADMIN" grep -q 'TLS: probing' "$ERR" &&
+		check "TLS records captured" [ "$(q 'select(.kind == "tls_data")' | wc -l)" -ge 2 ]
+}
+
+# Overfill a small L7 ring buffer that is drained slowly: drops are counted
+# per reason, and every security event in the other ring buffer arrives.
+test_l7_flood_keeps_security_events() {
+	local m base n=40 i st
+	start_nginx "$CG_IN" || return 1
+	m=$(make_marker "bpfw-fl-$RANDOM")
+	base=$(basename "$m")
+	start_loader flood "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" --ringbuf-l7 16384 \
+		--capture-bytes 16384 -- --drain-interval-ms 1000 --stats-interval 0
+	wait_ready || return 1
+	local curls=()
+	for i in $(seq 5); do
+		run_in_cgroup "$CG_IN" curl -s -o /dev/null "http://127.0.0.1:$NGX_HTTP/big" &
+		curls+=($!)
+	done
+	for i in $(seq "$n"); do
+		(run_in_cgroup "$CG_IN" "$m" -c 'exit 0')
+	done
+	wait "${curls[@]}"
+	sleep 1.5
+	stop_loader TERM
+	st=$(last_stats)
+	log "    $(jq -c '{l7_sub: .kernel.l7_records_submitted, l7_drop: .kernel.l7_records_dropped_ringbuf_full, sec_drop: .kernel.security_events_dropped_ringbuf_full}' <<<"$st")"
+	check "L7 drops counted" [ "$(jq .kernel.l7_records_dropped_ringbuf_full <<<"$st")" -gt 0 ] &&
+		check "no security event dropped" [ "$(jq .kernel.security_events_dropped_ringbuf_full <<<"$st")" = 0 ] &&
+		check "all $n exec events delivered" [ "$(q --arg c "$base" 'select(.kind == "exec" and .comm == $c)' | wc -l)" = "$n" ] &&
+		check "all $n exit events delivered" [ "$(q --arg c "$base" 'select(.kind == "exit" and .comm == $c)' | wc -l)" = "$n" ]
+}
+
+# Small writes, a writev and segments larger than the capture size come back
+# in order; bytes beyond the capture size are truncation gaps, never data.
+test_l7_reassembly_in_order() {
+	local port=$((35000 + $$ % 5000)) rpid out
+	head -c 300000 /dev/urandom >"$WORK/stream"
+	start_loader keep "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" --keep-pins --capture-bytes 16384
+	wait_ready || return 1
+	stop_loader TERM
+	"$READER" "$PIN" 15 reassemble "$port" "$WORK/stream" >"$WORK/reasm.out" 2>&1 &
+	rpid=$!
+	wait_for 5 grep -q ready "$WORK/reasm.out"
+	run_in_cgroup "$CG_IN" "$WRITER" "$port" "$WORK/stream"
+	wait "$rpid"
+	local rc=$?
+	out=$(grep reassemble: "$WORK/reasm.out")
+	log "    $out"
+	check "stream rebuilt: every byte at its offset, gaps exact" [ "$rc" = 0 ] &&
+		check "no segment lost" grep -q ' lost=0 ' <<<"$out" &&
+		check "large segments cut at the capture size" not grep -q ' truncated=0 ' <<<"$out"
+}
+
+# A full ring buffer loses segments: the stream shows a counted gap there and
+# the bytes after it at their true offsets, never spliced.
+test_l7_lost_segments_are_gaps() {
+	local port=$((40000 + $$ % 5000)) rpid out
+	head -c 2000000 /dev/urandom >"$WORK/stream"
+	start_loader keep "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" --keep-pins \
+		--ringbuf-l7 65536 --capture-bytes 4096
+	wait_ready || return 1
+	stop_loader TERM
+	"$READER" "$PIN" 15 reassemble "$port" "$WORK/stream" --delay-ms 1500 >"$WORK/lost.out" 2>&1 &
+	rpid=$!
+	wait_for 5 grep -q ready "$WORK/lost.out"
+	TCP_WRITER_PAUSE_AT=1000000 TCP_WRITER_PAUSE_MS=3000 run_in_cgroup "$CG_IN" "$WRITER" "$port" "$WORK/stream"
+	wait "$rpid"
+	out=$(grep reassemble: "$WORK/lost.out")
+	log "    $out"
+	check "nothing spliced" grep -q ' mismatched=0 overrun=0 ' <<<"$out" &&
+		check "the loss is a counted gap" not grep -q ' lost=0 ' <<<"$out" &&
+		check "bytes after the gap delivered" [ "$(sed -n 's/.* delivered=\([0-9]*\) .*/\1/p' <<<"$out")" -gt 0 ]
+}
+
 # --- main --------------------------------------------------------------------
 preflight
-for t in $(declare -F | awk '$3 ~ /^test_/ { print $3 }'); do
+# run.sh [TEST...]: all tests, or the named ones.
+tests=("$@")
+[ "${#tests[@]}" -gt 0 ] || mapfile -t tests < <(declare -F | awk '$3 ~ /^test_/ { print $3 }')
+for t in "${tests[@]}"; do
 	run_test "$t"
 done
 if [ "$FAIL" -gt 0 ]; then
