@@ -26,7 +26,7 @@ const char loader_usage[] =
         "                        (repeatable, up to 64)\n"
         "  --comm NAME           only sockets created by, and TLS calls of, processes named\n"
         "                        NAME (repeatable, up to 64)\n"
-        "  --ringbuf-l7 N        bytes of the L7 ring buffer, a power of two (default 4194304)\n"
+        "  --ringbuf-l7 N        bytes of the L7 ring buffer, a power of two (default 8388608)\n"
         "  --tls-lib PATH        also probe this OpenSSL 3 libssl (repeatable, up to 16); the\n"
         "                        libssl mapped by scoped processes is found by itself\n"
         "  --no-tls              no TLS plaintext capture\n"

@@ -13,7 +13,7 @@
 #define LOADER_DEFAULT_RINGBUF_SEC (256u * 1024)
 #define LOADER_MIN_RINGBUF         (16u * 1024)
 #define LOADER_MAX_RINGBUF         (256u * 1024 * 1024)
-#define LOADER_DEFAULT_RINGBUF_L7  (4u * 1024 * 1024)
+#define LOADER_DEFAULT_RINGBUF_L7  (8u * 1024 * 1024)
 #define LOADER_PORTS_MAX           64 /* == L7_PORTS_MAX in bpf/l7.h */
 #define LOADER_COMMS_MAX           64 /* == L7_COMMS_MAX */
 #define LOADER_COMM_MAX            15 /* bytes of a process name (comm) */

@@ -207,3 +207,23 @@ int l7_decode(struct l7_ctx *ctx, const void *rec, uint32_t len, json_t **out,
 	*out = o;
 	return 0;
 }
+
+int l7_account(struct l7_ctx *ctx, const void *rec, uint32_t len)
+{
+	struct l7_hdr h;
+	uint32_t cap;
+
+	ctx->records++;
+	if (check_len(rec, len, &h, &cap) < 0) {
+		ctx->malformed++;
+		return -EBADMSG;
+	}
+	if (h.kind == L7_DATA)
+		ctx->data++;
+	else if (h.kind == L7_TLS_DATA)
+		ctx->tls++;
+	else
+		ctx->records--; /* connection records go through l7_decode */
+	ctx->payload_bytes += cap;
+	return (int)h.kind;
+}

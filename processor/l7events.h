@@ -28,4 +28,11 @@ struct l7_ctx {
 int l7_decode(struct l7_ctx *ctx, const void *rec, uint32_t len, json_t **out,
               const uint8_t **payload, uint32_t *payload_len);
 
+/*
+ * The same checks and counters without building JSON, for records that are
+ * not written (data and TLS records without --data-records). Returns the
+ * record's kind, or -EBADMSG (counted).
+ */
+int l7_account(struct l7_ctx *ctx, const void *rec, uint32_t len);
+
 #endif

@@ -21,6 +21,9 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
+#include <linux/types.h>
+
+#include "bpf/l7.h"
 #include "ipc/ipc.h"
 #include "ipc/log.h"
 #include "processor/events.h"
@@ -48,12 +51,15 @@ static const char usage[] =
         "  --fd N                 inherited SOCK_SEQPACKET socket to the loader\n"
         "  --stats-interval SECS  period of \"stats\" records (default 10, 0: at exit only)\n"
         "  --drain-interval-ms N  L7 records are read at least this often (default 20)\n"
+        "  --data-records         also write one metadata record per TCP segment and TLS\n"
+        "                         call (off: they are counted in stats, not written)\n"
         "  -v, --verbose          debug logging\n";
 
 struct opts {
 	int fd;
 	long stats_interval;
 	long drain_ms;
+	bool data_records; /* one JSON record per segment / TLS call */
 	bool verbose;
 };
 
@@ -93,6 +99,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "fd", required_argument, NULL, 'f' },
 		{ "stats-interval", required_argument, NULL, 's' },
 		{ "drain-interval-ms", required_argument, NULL, 'd' },
+		{ "data-records", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -101,7 +108,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .fd = -1,
 		            .stats_interval = STATS_INTERVAL_DEFAULT,
-		            .drain_ms = DRAIN_MS_DEFAULT };
+		            .drain_ms = DRAIN_MS_DEFAULT,
+		            .data_records = false };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "vh", longs, NULL)) != -1) {
 		if (c == 'f')
@@ -111,6 +119,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			        parse_long("--stats-interval", optarg, 0, STATS_INTERVAL_MAX);
 		else if (c == 'd')
 			o->drain_ms = parse_long("--drain-interval-ms", optarg, 1, DRAIN_MS_MAX);
+		else if (c == 'n')
+			o->data_records = true;
 		else if (c == 'v')
 			o->verbose = true;
 		else if (c == 'h')
@@ -165,8 +175,15 @@ static int on_l7_record(void *ctx, const void *rec, uint32_t len)
 	const uint8_t *payload;
 	uint32_t plen;
 	json_t *o;
-	int r = l7_decode(&p->l7, rec, len, &o, &payload, &plen);
+	int r;
 
+	/* Without --data-records, segments and TLS calls are only counted. */
+	if (!p->o.data_records) {
+		r = l7_account(&p->l7, rec, len);
+		if (r == L7_DATA || r == L7_TLS_DATA || r == -EBADMSG)
+			return 0;
+	}
+	r = l7_decode(&p->l7, rec, len, &o, &payload, &plen);
 	if (r == 0)
 		emit(o);
 	else if (r == -ENOMEM)

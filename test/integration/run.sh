@@ -402,7 +402,7 @@ last_stats() { jq -c 'select(.kind == "stats")' "$OUT" | tail -n 1; }
 test_l7_http_and_https_are_captured() {
 	local path=/p-$RANDOM$RANDOM in_pid out_port cli srv
 	start_nginx "$CG_IN" || return 1
-	start_loader l7 "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" -- --stats-interval 1
+	start_loader l7 "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" -- --stats-interval 1 --data-records
 	wait_ready || return 1
 	run_in_cgroup "$CG_IN" curl -s -o /dev/null "http://127.0.0.1:$NGX_HTTP$path"
 	in_pid=$(cat "$WORK/last.pid")
@@ -431,6 +431,19 @@ test_l7_http_and_https_are_captured() {
 		check "nothing dropped" [ "$(last_stats | jq .kernel.l7_records_dropped_ringbuf_full)" = 0 ]
 }
 
+# By default segments are counted, not written: connection records only.
+test_l7_default_writes_connections_not_segments() {
+	start_nginx "$CG_IN" || return 1
+	start_loader l7d "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" -- --stats-interval 0
+	wait_ready || return 1
+	run_in_cgroup "$CG_IN" curl -s -o /dev/null "http://127.0.0.1:$NGX_HTTP/"
+	sleep 0.5
+	stop_loader TERM
+	check "connection records written" [ "$(q 'select(.kind == "conn_close")' | wc -l)" -ge 2 ] &&
+		check "no segment records written" [ "$(q 'select(.kind == "data" or .kind == "tls_data")' | wc -l)" = 0 ] &&
+		check "segments counted" [ "$(last_stats | jq .processor.l7.data)" -ge 2 ]
+}
+
 # The plaintext itself, checked inside the test (l7_reader) and never printed.
 test_l7_tls_plaintext_is_the_request() {
 	local path=/tls-$RANDOM$RANDOM rpid
@@ -451,7 +464,7 @@ test_l7_tls_plaintext_is_the_request() {
 test_l7_redis_and_postgres_are_captured() {
 	start_redis "$CG_IN" || return 1
 	start_postgres "$CG_IN" || return 1
-	start_loader db "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN"
+	start_loader db "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" -- --data-records
 	wait_ready || return 1
 	run_in_cgroup "$CG_IN" redis-cli -p "$REDIS_PORT" SET bpfw-key value >/dev/null
 	run_in_cgroup "$CG_IN" psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc 'select 1' >/dev/null
@@ -467,7 +480,7 @@ test_l7_redis_and_postgres_are_captured() {
 test_l7_tls_with_exact_capabilities() {
 	start_nginx "$CG_IN" || return 1
 	start_loader setpriv setpriv --bounding-set=-all,+bpf,+perfmon,+net_admin,+setuid,+setgid \
-		--inh-caps=-all "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN"
+		--inh-caps=-all "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" -- --data-records
 	wait_ready || return 1
 	run_in_cgroup "$CG_IN" curl -sk -o /dev/null "https://127.0.0.1:$NGX_HTTPS/"
 	sleep 1
