@@ -36,7 +36,7 @@ LOADER_SRCS    := loader/main.c loader/args.c loader/caps.c loader/scope.c loade
 		  loader/spawn.c loader/broker.c loader/landlock.c loader/programs.c \
 		  loader/tls.c $(SHARED_SRCS)
 LOADER_LIBS    := libbpf libelf zlib libcap libseccomp
-PROCESSOR_SRCS := processor/main.c processor/ringbuf.c processor/events.c processor/l7events.c processor/text.c processor/scrub.c \
+PROCESSOR_SRCS := processor/main.c processor/ringbuf.c processor/events.c processor/l7events.c processor/conntrack.c processor/reasm.c processor/text.c processor/scrub.c \
 		  processor/sandbox.c processor/handoff.c $(SHARED_SRCS)
 PROCESSOR_LIBS := jansson libcap libseccomp
 

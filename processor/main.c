@@ -27,6 +27,7 @@
 #include "ipc/ipc.h"
 #include "ipc/log.h"
 #include "processor/events.h"
+#include "processor/conntrack.h"
 #include "processor/handoff.h"
 #include "processor/l7events.h"
 #include "processor/ringbuf.h"
@@ -38,6 +39,7 @@
 #define STATS_INTERVAL_MAX     86400
 #define DRAIN_MS_DEFAULT       20 /* L7 latency bound: records wait at most this */
 #define DRAIN_MS_MAX           1000
+#define CONNTRACK_SWEEP_DRAINS 500  /* expire idle connections every 500 drains */
 #define DRAIN_BATCH            4096 /* records per wake-up before other fds get a turn */
 
 static const char usage[] =
@@ -69,6 +71,8 @@ struct processor {
 	struct ringbuf rb;
 	struct ringbuf rb_l7; /* unused without L7 capture (h.l7_fd < 0) */
 	struct l7_ctx l7;
+	struct conntrack ct; /* reassembly state per connection */
+	uint64_t drains;
 	const volatile uint64_t *kstats;
 	size_t kstats_map_len;
 	struct events_ctx ev;
@@ -169,6 +173,62 @@ static int on_record(void *ctx, const void *rec, uint32_t len)
 	return 0;
 }
 
+/* No parser consumes the streams yet: reassembly runs for its counters. */
+static void no_data(void *ctx, const uint8_t *p, uint32_t len)
+{
+	(void)ctx, (void)p, (void)len;
+}
+
+static void no_gap(void *ctx, uint64_t len, enum reasm_gap_reason why)
+{
+	(void)ctx, (void)len, (void)why;
+}
+
+static const struct reasm_ops count_ops = { no_data, no_gap };
+
+/* Feed one validated data record to its connection's stream. */
+static void track_segment(struct processor *p, const struct l7_data *d)
+{
+	struct conn *c;
+
+	if (d->dir > L7_INGRESS || !d->hdr.cookie) {
+		p->l7.malformed++;
+		return;
+	}
+	c = conntrack_get(&p->ct, d->hdr.cookie, true, d->hdr.ts_boot_ns);
+	if (!c) {
+		p->ct.untracked++;
+		return;
+	}
+	if (reasm_push(&c->dir[d->dir], d->seq, d->seg_len, (const uint8_t *)(d + 1), d->cap_len,
+	               &count_ops, NULL, &c->stats[d->dir]) < 0)
+		p->l7.malformed++;
+}
+
+static json_t *stream_json(const struct reasm_stats *s)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "segments", (json_int_t)s->segments,
+	                 "bytes_captured", (json_int_t)s->bytes_delivered, "gap_bytes_truncated",
+	                 (json_int_t)s->gap_bytes_truncated, "gap_bytes_lost",
+	                 (json_int_t)(s->gap_bytes_lost + s->gap_bytes_evicted), "duplicate_bytes",
+	                 (json_int_t)s->duplicate_bytes);
+}
+
+/* A closed connection: flush its streams, describe them, forget it. */
+static void finish_conn(struct processor *p, const struct l7_hdr *h, json_t *o)
+{
+	struct conn *c = conntrack_get(&p->ct, h->cookie, false, h->ts_boot_ns);
+
+	if (!c)
+		return;
+	for (int d = 0; d < 2; d++)
+		reasm_flush(&c->dir[d], &count_ops, NULL, &c->stats[d]);
+	json_object_set_new(o, "stream",
+	                    json_pack("{s:o,s:o}", "egress", stream_json(&c->stats[0]), "ingress",
+	                              stream_json(&c->stats[1])));
+	conntrack_close(&p->ct, c, &count_ops, NULL);
+}
+
 static int on_l7_record(void *ctx, const void *rec, uint32_t len)
 {
 	struct processor *p = ctx;
@@ -180,10 +240,16 @@ static int on_l7_record(void *ctx, const void *rec, uint32_t len)
 	/* Without --data-records, segments and TLS calls are only counted. */
 	if (!p->o.data_records) {
 		r = l7_account(&p->l7, rec, len);
+		if (r == L7_DATA)
+			track_segment(p, rec);
 		if (r == L7_DATA || r == L7_TLS_DATA || r == -EBADMSG)
 			return 0;
 	}
 	r = l7_decode(&p->l7, rec, len, &o, &payload, &plen);
+	if (r == 0 && ((const struct l7_hdr *)rec)->kind == L7_DATA)
+		track_segment(p, rec);
+	if (r == 0 && ((const struct l7_hdr *)rec)->kind == L7_CONN_CLOSE)
+		finish_conn(p, rec, o);
 	if (r == 0)
 		emit(o);
 	else if (r == -ENOMEM)
@@ -191,6 +257,20 @@ static int on_l7_record(void *ctx, const void *rec, uint32_t len)
 	else
 		log_debug("malformed L7 record of %u bytes skipped\n", len);
 	return 0;
+}
+
+static json_t *reasm_stats_json(const struct conntrack *t)
+{
+	const struct reasm_stats *s = &t->done;
+
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connections_tracked",
+	                 (json_int_t)t->n, "segments_untracked", (json_int_t)t->untracked,
+	                 "connections_expired", (json_int_t)t->expired, "segments",
+	                 (json_int_t)s->segments, "bytes_captured", (json_int_t)s->bytes_delivered,
+	                 "gap_bytes_truncated", (json_int_t)s->gap_bytes_truncated,
+	                 "gap_bytes_lost", (json_int_t)s->gap_bytes_lost, "gap_bytes_evicted",
+	                 (json_int_t)s->gap_bytes_evicted, "duplicate_bytes",
+	                 (json_int_t)s->duplicate_bytes);
 }
 
 static json_t *l7_stats(const struct l7_ctx *c)
@@ -207,8 +287,10 @@ static void emit_stats(struct processor *p)
 	json_t *s = events_stats(&p->ev, p->kstats, p->h.stats_entries, clock_ns(CLOCK_REALTIME));
 	json_t *proc = s ? json_object_get(s, "processor") : NULL;
 
-	if (proc && p->h.l7_fd >= 0)
+	if (proc && p->h.l7_fd >= 0) {
 		json_object_set_new(proc, "l7", l7_stats(&p->l7));
+		json_object_set_new(proc, "reassembly", reasm_stats_json(&p->ct));
+	}
 	if (s)
 		emit(s);
 	fflush(stdout);
@@ -343,12 +425,17 @@ static bool on_event(struct processor *p, const struct epoll_event *ev)
 		return drain(p) == 0;
 	case TAG_DRAIN:
 		/* L7 records wake us only past a fill level: drain on a timer too. */
-		if (read(p->drainfd, &ticks, sizeof(ticks)) > 0)
+		if (read(p->drainfd, &ticks, sizeof(ticks)) > 0) {
+			if (++p->drains % CONNTRACK_SWEEP_DRAINS == 0)
+				conntrack_expire(&p->ct, (uint64_t)clock_ns(CLOCK_BOOTTIME),
+				                 &count_ops, NULL);
 			return drain(p) == 0;
+		}
 		return true;
 	case TAG_TIMER:
-		if (read(p->timerfd, &ticks, sizeof(ticks)) > 0)
+		if (read(p->timerfd, &ticks, sizeof(ticks)) > 0) {
 			emit_stats(p);
+		}
 		return true;
 	case TAG_SIGNAL:
 		log_info("signal received, draining and stopping\n");
@@ -406,6 +493,10 @@ int main(int argc, char **argv)
 		return EXIT_FATAL;
 	}
 	map_fds(&p);
+	if (p.h.l7_fd >= 0 && conntrack_init(&p.ct) < 0) {
+		log_error("allocating the connection table: %s\n", strerror(ENOMEM));
+		return EXIT_FATAL;
+	}
 	p.ev.boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	p.l7.boot_to_real_ns = p.ev.boot_to_real_ns;
 	setup_loop(&p);

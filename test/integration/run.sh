@@ -424,6 +424,7 @@ test_l7_http_and_https_are_captured() {
 		check "request bytes > 0 and equal on both sockets ($eg / $in)" [ "${eg:-0}" -gt 0 ] && [ "$eg" = "$in" ] &&
 		check "responses captured" [ "$(q --argjson c "$cid" 'select(.kind == "data" and .conn_id == $c and .direction == "ingress")' | wc -l)" -ge 1 ] &&
 		check "close record with byte counts" [ "$(q --argjson c "$cid" 'select(.kind == "conn_close" and .conn_id == $c and .bytes_sent >= '"$eg"')' | wc -l)" = 1 ] &&
+		check "processor reassembled the request stream without loss" [ "$(q --argjson c "$cid" 'select(.kind == "conn_close" and .conn_id == $c and .stream.egress.bytes_captured == '"$eg"' and .stream.egress.gap_bytes_lost == 0)' | wc -l)" = 1 ] &&
 		check "TLS records from curl, tied to its connection" [ "$(q 'select(.kind == "tls_data" and .comm == "curl" and .direction == "egress" and .conn_id != null)' | wc -l)" -ge 1 ] &&
 		check "TLS records from nginx" [ "$(q 'select(.kind == "tls_data" and .comm == "nginx")' | wc -l)" -ge 1 ] &&
 		check "only the scoped HTTP client was seen ($out_port)" [ "$out_port" = 1 ] &&
@@ -558,6 +559,64 @@ test_l7_lost_segments_are_gaps() {
 	check "nothing spliced" grep -q ' mismatched=0 overrun=0 ' <<<"$out" &&
 		check "the loss is a counted gap" not grep -q ' lost=0 ' <<<"$out" &&
 		check "bytes after the gap delivered" [ "$(sed -n 's/.* delivered=\([0-9]*\) .*/\1/p' <<<"$out")" -gt 0 ]
+}
+
+# --port narrows capture to connections with that local or remote port: the
+# nginx traffic is written, the redis traffic of the same cgroup is not even
+# opened, and the segments left out are counted.
+# shellcheck disable=SC2016 # $p and $0 are jq's and the inner bash's
+test_l7_port_filter_narrows_capture() {
+	local ngx redis redis_open filtered
+	start_nginx "$CG_IN" || return 1
+	start_redis "$CG_IN" || return 1
+	start_loader l7port "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" --port "$NGX_HTTP" \
+		-- --data-records --stats-interval 0
+	wait_ready || return 1
+	run_in_cgroup "$CG_IN" curl -s -o /dev/null "http://127.0.0.1:$NGX_HTTP/"
+	run_in_cgroup "$CG_IN" redis-cli -p "$REDIS_PORT" PING >"$WORK/redis.resp"
+	sleep 0.5
+	stop_loader TERM
+	ngx=$(q --arg p ":$NGX_HTTP" 'select(.kind == "data" and (.remote | endswith($p)))' | wc -l)
+	redis=$(q --arg p ":$REDIS_PORT" \
+		'select(.kind == "data" and ((.remote | endswith($p)) or (.local | endswith($p))))' | wc -l)
+	redis_open=$(q --arg p ":$REDIS_PORT" \
+		'select(.kind == "conn_open" and ((.remote | endswith($p)) or (.local | endswith($p))))' | wc -l)
+	filtered=$(last_stats | jq .kernel.l7_filtered_port_comm)
+	log "    nginx data=$ngx redis data=$redis redis conn_open=$redis_open filtered=$filtered"
+	check "redis answered PING" grep -q PONG "$WORK/redis.resp" &&
+		check "nginx segments written ($ngx)" [ "$ngx" -ge 1 ] &&
+		check "no redis segment ($redis)" [ "$redis" = 0 ] &&
+		check "no redis connection opened ($redis_open)" [ "$redis_open" = 0 ] &&
+		check "filtered segments counted ($filtered)" [ "${filtered:-0}" -gt 0 ]
+}
+
+# --comm narrows capture to sockets their creator's comm allows: curl's client
+# sockets are written; a bash client of the same server and nginx's own
+# (accepted) sockets are not, and the segments left out are counted.
+# shellcheck disable=SC2016 # $p and $0 are jq's and the inner bash's
+test_l7_comm_filter_narrows_capture() {
+	local curl_n bash_n nginx_n filtered
+	start_nginx "$CG_IN" || return 1
+	start_loader l7comm "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN" --comm curl \
+		-- --data-records --stats-interval 0
+	wait_ready || return 1
+	run_in_cgroup "$CG_IN" curl -s -o /dev/null "http://127.0.0.1:$NGX_HTTP/"
+	run_in_cgroup "$CG_IN" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"; printf "GET / HTTP/1.0\r\n\r\n" >&3; cat <&3' "$NGX_HTTP" >"$WORK/bash.resp"
+	sleep 0.5
+	stop_loader TERM
+	curl_n=$(q 'select(.kind == "data" and .comm == "curl")' | wc -l)
+	bash_n=$(q 'select(.kind == "data" and .comm == "bash")' | wc -l)
+	nginx_n=$(q 'select(.kind == "data" and .comm == "nginx")' | wc -l)
+	filtered=$(last_stats | jq .kernel.l7_filtered_port_comm)
+	log "    curl data=$curl_n bash data=$bash_n nginx data=$nginx_n filtered=$filtered"
+	check "nginx answered the bash client" grep -q hello "$WORK/bash.resp" &&
+		check "curl segments written ($curl_n)" [ "$curl_n" -ge 1 ] &&
+		check "curl segments are its client side" [ "$(q --arg p ":$NGX_HTTP" \
+			'select(.kind == "data" and .comm == "curl" and (.remote | endswith($p) | not))' | wc -l)" = 0 ] &&
+		check "no bash segment ($bash_n)" [ "$bash_n" = 0 ] &&
+		check "no nginx segment ($nginx_n)" [ "$nginx_n" = 0 ] &&
+		check "only curl's segments written" [ "$(q 'select(.kind == "data" and .comm != "curl")' | wc -l)" = 0 ] &&
+		check "filtered segments counted ($filtered)" [ "${filtered:-0}" -gt 0 ]
 }
 
 # --- main --------------------------------------------------------------------

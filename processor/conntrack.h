@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Per-connection state of the processor, keyed by socket cookie: the two
+ * reassembly streams (egress, ingress) and their counters. A fixed-size
+ * open-addressing table allocated once: a flood of connections is counted
+ * (untracked), never allocated for.
+ */
+#ifndef BPFWARDEN_PROCESSOR_CONNTRACK_H
+#define BPFWARDEN_PROCESSOR_CONNTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "processor/reasm.h"
+
+#define CONNTRACK_MAX     16384                    /* connections tracked at once */
+#define CONNTRACK_POOL    (8u << 20)               /* bytes held out of order, all connections */
+#define CONNTRACK_IDLE_NS (300ull * 1000000000ull) /* no segment for this long: expire */
+
+struct conn {
+	uint64_t cookie; /* 0: free slot */
+	uint64_t last_ns;
+	struct reasm_stream dir[2];  /* by enum l7_dir */
+	struct reasm_stats stats[2]; /* by enum l7_dir */
+};
+
+struct conntrack {
+	struct conn *slots;
+	uint32_t mask; /* slots - 1; twice CONNTRACK_MAX slots */
+	uint32_t n;
+	struct reasm_pool *pool;
+	uint64_t untracked;      /* segments of connections the full table could not take */
+	uint64_t expired;        /* connections dropped after CONNTRACK_IDLE_NS */
+	struct reasm_stats done; /* totals of connections closed or expired */
+};
+
+/* 0, or -ENOMEM. */
+int conntrack_init(struct conntrack *t);
+void conntrack_free(struct conntrack *t);
+
+/* The connection of @cookie (!= 0), created if @create and there is room; NULL otherwise. */
+struct conn *conntrack_get(struct conntrack *t, uint64_t cookie, bool create, uint64_t now_ns);
+
+/* Flush both streams through @ops (gaps become LOST), add to t->done, free the slot. */
+void conntrack_close(struct conntrack *t, struct conn *c, const struct reasm_ops *ops, void *ctx);
+
+/* Close every connection idle since @now_ns - CONNTRACK_IDLE_NS; returns how many. */
+uint32_t conntrack_expire(struct conntrack *t, uint64_t now_ns, const struct reasm_ops *ops,
+                          void *ctx);
+
+#endif
