@@ -20,6 +20,7 @@
 #include "l7.h"
 #include "proc.h"
 #include "stats.h"
+#include "shared.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -35,22 +36,6 @@ const volatile bool port_filter = false; /* --port given */
 const volatile bool comm_filter = false; /* --comm given */
 const volatile __u32 capture_bytes = L7_CAPTURE_DEFAULT;
 const volatile __u64 wakeup_bytes = 64 * 1024; /* wake the reader past this */
-
-/* Shared with proc.bpf.c: the loader hands the same maps to both objects. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SCOPE_CGROUPS_MAX);
-	__type(key, __u64);
-	__type(value, __u8);
-} scope_cgroups SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, STAT_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
 
 /* Frozen allowlists that narrow the cgroup scope further. */
 struct {
@@ -144,14 +129,6 @@ struct {
 	__type(key, struct ssl_key);
 	__type(value, __u64);
 } ssl_conns SEC(".maps");
-
-static __always_inline void stat_inc(__u32 id)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &id);
-
-	if (v)
-		__sync_fetch_and_add(v, 1);
-}
 
 /* Batch wake-ups: the reader also drains on a short timer. */
 static __always_inline __u64 wake_flags(void)

@@ -16,6 +16,7 @@
 
 #include "proc.h"
 #include "stats.h"
+#include "shared.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -26,34 +27,11 @@ const volatile __u8 object_sha256[32] = {};
 /* Hash of both objects' digests, the scope and the options: reuse check. */
 const volatile __u64 config_fingerprint = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SCOPE_CGROUPS_MAX);
-	__type(key, __u64);  /* cgroup v2 id */
-	__type(value, __u8); /* unused: presence is the allowlist */
-} scope_cgroups SEC(".maps");
-
 /* Security events only: a flood of other data can never evict these. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024); /* resized by the loader */
 } events_security SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, STAT_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
-
-static __always_inline void stat_inc(__u32 id)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &id);
-
-	if (v)
-		__sync_fetch_and_add(v, 1);
-}
 
 /*
  * Ring-buffer reservations hold stale bytes: zero every record before filling

@@ -1,12 +1,15 @@
 #!/bin/sh
 # Install every build and test dependency from Debian's packages, idempotently.
+# The servers (nginx, redis, PostgreSQL) are test peers: the tests start their
+# own instances on loopback ports; the packages' system services are not used.
 # Runs apt-get through $SUDO (empty when already root). libbpf >= 1.4 and
 # bpftool come from bookworm-backports: Debian 12's libbpf 1.1 lacks
 # uprobe_multi.
 set -eu
 
 PKGS="clang llvm gcc make pkg-config libelf-dev zlib1g-dev libseccomp-dev libcap-dev
-      libjansson-dev check jq util-linux procps clang-format gawk wrk nginx"
+      libjansson-dev check jq util-linux procps clang-format gawk
+      nginx curl openssl redis-server redis-tools postgresql postgresql-client wrk"
 BACKPORTS_PKGS="libbpf-dev bpftool"
 SUDO=${SUDO-}
 
