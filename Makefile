@@ -52,9 +52,10 @@ SECCOMP_GEN    := $(GEN)/seccomp_loader.h $(GEN)/seccomp_processor.h
 UNIT_TEST_SRCS := test/check_main.c test/ipc/check_ipc.c test/processor/check_ringbuf.c \
 		  test/processor/check_text.c test/processor/check_events.c test/processor/check_scrub.c \
 		  test/processor/check_handoff.c test/processor/check_reasm.c \
+		  test/processor/check_conntrack.c \
 		  test/loader/check_args.c test/seccomp/check_filter.c
 UNIT_MOD_SRCS  := ipc/ipc.c ipc/fdpass.c ipc/log.c processor/ringbuf.c processor/text.c \
-		  processor/events.c processor/scrub.c processor/handoff.c processor/reasm.c loader/args.c seccomp/filter.c
+		  processor/events.c processor/scrub.c processor/handoff.c processor/reasm.c processor/conntrack.c loader/args.c seccomp/filter.c
 UNIT_OBJS      := $(UNIT_TEST_SRCS:%.c=$(ASAN_OBJ)/%.o) $(UNIT_MOD_SRCS:%.c=$(ASAN_OBJ)/%.o)
 UNIT_LIBS      := check jansson libseccomp
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 Suite *args_suite(void);
+Suite *conntrack_suite(void);
 Suite *events_suite(void);
 Suite *handoff_suite(void);
 Suite *ipc_suite(void);
@@ -19,8 +20,8 @@ Suite *text_suite(void);
 int main(void)
 {
 	Suite *(*const suites[])(void) = {
-		args_suite,    events_suite, handoff_suite, ipc_suite,  reasm_suite,
-		ringbuf_suite, scrub_suite,  seccomp_suite, text_suite,
+		args_suite,  conntrack_suite, events_suite, handoff_suite, ipc_suite,
+		reasm_suite, ringbuf_suite,   scrub_suite,  seccomp_suite, text_suite,
 	};
 	SRunner *runner = srunner_create(NULL);
 	int failed;

@@ -15,7 +15,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "processor/conntrack.h"
 #include "processor/reasm.h"
@@ -81,21 +80,29 @@ static uint32_t slot_index(const struct conn *c)
 	return (uint32_t)(c - ct.slots);
 }
 
-/* Where @cookie is, NO_SLOT if absent; fails the test if a lookup could miss it. */
+/*
+ * Where @cookie is, NO_SLOT if absent. Probes the table independently and
+ * fails the test unless conntrack_get() agrees and no empty slot lies between
+ * the home slot and the entry. Leaves last_ns as it was.
+ */
 static uint32_t where(uint64_t cookie)
 {
-	struct conn *c = conntrack_get(&ct, cookie, false, T0);
-	uint32_t i;
+	uint32_t i = home_of(cookie);
+	struct conn *c;
+	uint64_t last;
 
-	if (!c)
-		return NO_SLOT;
-	if (c->cookie != cookie)
-		ck_abort_msg("get(%#llx) returned the slot of %#llx", (unsigned long long)cookie,
-		             (unsigned long long)c->cookie);
-	for (i = home_of(cookie); i != slot_index(c); i = (i + 1) & MASK)
-		if (!ct.slots[i].cookie)
-			ck_abort_msg("cookie %#llx at %u behind an empty slot %u",
-			             (unsigned long long)cookie, slot_index(c), i);
+	while (ct.slots[i].cookie && ct.slots[i].cookie != cookie)
+		i = (i + 1) & MASK;
+	if (!ct.slots[i].cookie)
+		i = NO_SLOT;
+	last = i == NO_SLOT ? 0 : ct.slots[i].last_ns;
+	c = conntrack_get(&ct, cookie, false, T0);
+	if (i == NO_SLOT ? c != NULL : c != &ct.slots[i])
+		ck_abort_msg("get(%#llx) returned slot %d, the table has it in %d",
+		             (unsigned long long)cookie, c ? (int)slot_index(c) : -1,
+		             i == NO_SLOT ? -1 : (int)i);
+	if (c)
+		c->last_ns = last;
 	return i;
 }
 
@@ -138,6 +145,9 @@ static void push_hole(struct reasm_stream *s, struct reasm_stats *st, uint32_t s
 
 START_TEST(test_init_free)
 {
+	struct rec r = { 0 };
+	struct conn *c;
+
 	ck_assert_ptr_nonnull(ct.slots);
 	ck_assert_ptr_nonnull(ct.pool);
 	ck_assert_uint_eq(ct.mask, MASK);
@@ -150,9 +160,7 @@ START_TEST(test_init_free)
 			ck_abort_msg("slot %u not free after init", i);
 
 	/* Free with bytes still held: the streams are discarded first (ASan watches). */
-	struct rec r = { 0 };
-	struct conn *c = conntrack_get(&ct, 99, true, T0);
-
+	c = conntrack_get(&ct, 99, true, T0);
 	ck_assert_ptr_nonnull(c);
 	push_hole(&c->dir[1], &c->stats[1], 5, 100, 10, &r);
 	conntrack_free(&ct);
@@ -255,17 +263,22 @@ struct churn_case {
 	uint32_t per_home;   /* cookies per group */
 	uint32_t random;     /* further cookies, random homes */
 	uint32_t background; /* random cookies inserted first and never deleted */
-	uint32_t ops;
+	uint32_t prefill;    /* cookies inserted before the churn (checked every PREFILL_CHECK) */
+	uint32_t low;        /* churn shrinks down to this many live, then grows to the cap */
+	uint32_t ops;        /* churn inserts and deletes, each checked */
 	uint64_t seed;
 };
 
+#define PREFILL_CHECK 1024
+
+/* Checking every cookie after every operation costs O(live): sizes keep the suite fast. */
 static const struct churn_case churn_cases[] = {
-	{ "one home mid-table", { 1000 }, 1, 40, 0, 0, 3000, 11 },
-	{ "one home, run wraps the end", { MASK - 3 }, 1, 40, 0, 0, 3000, 12 },
-	{ "last slot home, run wraps", { MASK }, 1, 40, 0, 0, 3000, 13 },
-	{ "neighbouring homes across the end", { MASK - 1, MASK, 0, 2 }, 4, 20, 0, 0, 4000, 14 },
-	{ "collisions in a loaded table", { MASK - 1, 0, 777 }, 3, 24, 200, 12000, 3000, 15 },
-	{ "20000 random, capped at CONNTRACK_MAX", { 0 }, 0, 0, 20000, 0, 21000, 16 },
+	{ "one home mid-table", { 1000 }, 1, 40, 0, 0, 0, 0, 3000, 11 },
+	{ "one home, run wraps the end", { MASK - 3 }, 1, 40, 0, 0, 0, 0, 3000, 12 },
+	{ "last slot home, run wraps", { MASK }, 1, 40, 0, 0, 0, 0, 3000, 13 },
+	{ "four homes across the end", { MASK - 1, MASK, 0, 2 }, 4, 20, 0, 0, 0, 0, 4000, 14 },
+	{ "collisions, loaded table", { MASK - 1, 0, 777 }, 3, 24, 200, 12000, 0, 0, 1000, 15 },
+	{ "20000 random, capped", { 0 }, 0, 0, 20000, 0, 16000, 15500, 1500, 16 },
 };
 
 /*
@@ -378,7 +391,7 @@ START_TEST(test_churn)
 	const struct churn_case *cc = &churn_cases[_i];
 	struct shadow sh;
 	uint64_t s = cc->seed * 7919;
-	uint32_t cap;
+	uint32_t cap, refused = 0;
 	bool grow = true;
 
 	shadow_build(&sh, cc);
@@ -386,21 +399,30 @@ START_TEST(test_churn)
 		ck_assert_ptr_nonnull(conntrack_get(&ct, sh.bg[k], true, T0));
 	cap = CONNTRACK_MAX - sh.nbg < sh.n ? CONNTRACK_MAX - sh.nbg : sh.n;
 	verify(&sh, 0);
+	for (uint32_t k = 1; k <= cc->prefill; k++) {
+		churn_insert(&sh, &s, 0);
+		if (k % PREFILL_CHECK == 0 || k == cc->prefill)
+			verify(&sh, 0);
+	}
 
-	/* Grow to the cap mostly inserting, then shrink to empty mostly deleting. */
+	/* Grow to the cap mostly inserting, then shrink to cc->low mostly deleting. */
 	for (uint32_t op = 1; op <= cc->ops; op++) {
 		if (sh.nlive == cap)
 			grow = false;
-		if (sh.nlive == 0)
+		if (sh.nlive <= cc->low)
 			grow = true;
-		if (sh.nlive == cap && ct.n == CONNTRACK_MAX && sh.nlive < sh.n)
+		if (sh.nlive == cap && ct.n == CONNTRACK_MAX && sh.nlive < sh.n) {
 			churn_refused(&sh, op);
-		if (sh.nlive < cap && (rnd(&s) % 8 < (grow ? 7u : 1u) || sh.nlive == 0))
+			refused++;
+		}
+		if (sh.nlive < cap && (rnd(&s) % 4 < (grow ? 3u : 1u) || sh.nlive == 0))
 			churn_insert(&sh, &s, op);
 		else
 			churn_delete(&sh, &s, op);
 		verify(&sh, op);
 	}
+	if (cap + sh.nbg == CONNTRACK_MAX)
+		ck_assert_uint_gt(refused, 0);
 	ck_assert_uint_eq(reasm_pool_available(ct.pool), CONNTRACK_POOL);
 	shadow_free(&sh);
 }
@@ -491,42 +513,52 @@ static void check_expired(const uint64_t *cookie, const bool *stale, uint32_t n,
 START_TEST(test_expire_idle)
 {
 	const uint64_t now = T0 + IDLE + 1;
-	uint64_t cookie[CONNTRACK_MAX];
-	bool stale[CONNTRACK_MAX];
+	static uint64_t cookie[CONNTRACK_MAX];
+	static bool stale[CONNTRACK_MAX];
+	size_t before = reasm_pool_available(ct.pool);
 	uint64_t s = 5, lost = 0;
-	uint32_t nstale = 0;
+	uint32_t nstale = 0, left;
 	struct rec r = { 0 };
 
-	/* A full table, every other entry idle for IDLE + 1; some hold bytes. */
+	/* A full table, about half of it idle for IDLE + 1; some stale ones hold bytes. */
 	for (uint32_t k = 0; k < CONNTRACK_MAX; k++) {
 		struct conn *c;
 
 		cookie[k] = rnd_cookie(&s);
-		stale[k] = rnd(&s) & 1;
+		stale[k] = k == 0 || (rnd(&s) & 1);
 		c = conntrack_get(&ct, cookie[k], true, stale[k] ? T0 : now - 1);
 		ck_assert_ptr_nonnull(c);
 		nstale += stale[k];
-		if (stale[k] && k % 64 == 0) {
-			push_hole(&c->dir[k % 128 ? 1 : 0], &c->stats[k % 128 ? 1 : 0], k, 10, 3,
-			          &r);
+		if (stale[k] && k % 64 == 1) {
+			int d = (k / 64) & 1;
+
+			push_hole(&c->dir[d], &c->stats[d], k, 10, 3, &r);
 			lost += 3;
 		}
 	}
 	/* Idle exactly IDLE is not older than now - IDLE: it stays. */
-	ck_assert_ptr_nonnull(conntrack_get(&ct, cookie[0], false, stale[0] ? now - IDLE : now));
-
-	ck_assert_uint_eq(conntrack_expire(&ct, now, &rec_ops, &r), nstale - stale[0]);
-	ck_assert_uint_eq(ct.expired, nstale - stale[0]);
-	ck_assert_uint_eq(ct.n, CONNTRACK_MAX - nstale + stale[0]);
-	ck_assert_uint_eq(ct.done.gap_bytes_lost, lost - (stale[0] ? 3 : 0));
-	ck_assert_uint_eq(r.lost, lost - (stale[0] ? 3 : 0));
+	ck_assert_ptr_nonnull(conntrack_get(&ct, cookie[0], false, now - IDLE));
 	stale[0] = false;
-	check_expired(cookie, stale, CONNTRACK_MAX, now);
+	nstale--;
 
-	/* Nothing left to expire; then everything, with all bytes returned. */
+	ck_assert_uint_eq(conntrack_expire(&ct, now, &rec_ops, &r), nstale);
+	ck_assert_uint_eq(ct.expired, nstale);
+	ck_assert_uint_eq(ct.n, CONNTRACK_MAX - nstale);
+	ck_assert_uint_eq(ct.done.gap_bytes_lost, lost);
+	ck_assert_uint_eq(r.lost, lost);
+	ck_assert_uint_eq(reasm_pool_available(ct.pool), before);
+	check_expired(cookie, stale, CONNTRACK_MAX, now - 1);
+
+	/* Nothing more to expire now; later, everything. */
 	ck_assert_uint_eq(conntrack_expire(&ct, now, &rec_ops, &r), 0);
-	ck_assert_uint_eq(ct.expired, nstale - 1 + !stale[0]);
-	ck_assert_uint_eq(conntrack_expire(&ct, now + IDLE + 1, &rec_ops, &r), ct.n + ct.n);
+	ck_assert_uint_eq(ct.expired, nstale);
+	left = ct.n;
+	ck_assert_uint_eq(conntrack_expire(&ct, now - 1 + IDLE + 1, &rec_ops, &r), left);
+	ck_assert_uint_eq(ct.expired, nstale + left);
+	ck_assert_uint_eq(ct.n, 0);
+	for (uint32_t i = 0; i <= MASK; i++)
+		if (ct.slots[i].cookie)
+			ck_abort_msg("slot %u still taken", i);
 }
 END_TEST
 
@@ -589,29 +621,29 @@ END_TEST
 Suite *conntrack_suite(void)
 {
 	Suite *s = suite_create("conntrack");
-	TCase *tc = tcase_create("table");
-	TCase *churn = tcase_create("churn");
-	TCase *exp = tcase_create("expire");
+	TCase *tc_table = tcase_create("table");
+	TCase *tc_churn = tcase_create("churn");
+	TCase *tc_expire = tcase_create("expire");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_init_free);
-	tcase_add_test(tc, test_get);
-	tcase_add_test(tc, test_cookie_zero);
-	tcase_add_test(tc, test_full);
-	tcase_add_test(tc, test_close_flushes);
-	tcase_add_test(tc, test_close_moves_streams);
-	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tc_table, setup, teardown);
+	tcase_add_test(tc_table, test_init_free);
+	tcase_add_test(tc_table, test_get);
+	tcase_add_test(tc_table, test_cookie_zero);
+	tcase_add_test(tc_table, test_full);
+	tcase_add_test(tc_table, test_close_flushes);
+	tcase_add_test(tc_table, test_close_moves_streams);
+	suite_add_tcase(s, tc_table);
 
-	tcase_add_checked_fixture(churn, setup, teardown);
-	tcase_set_timeout(churn, 30);
-	tcase_add_loop_test(churn, test_churn, 0,
+	tcase_add_checked_fixture(tc_churn, setup, teardown);
+	tcase_set_timeout(tc_churn, 30);
+	tcase_add_loop_test(tc_churn, test_churn, 0,
 	                    (int)(sizeof(churn_cases) / sizeof(churn_cases[0])));
-	suite_add_tcase(s, churn);
+	suite_add_tcase(s, tc_churn);
 
-	tcase_add_checked_fixture(exp, setup, teardown);
-	tcase_add_test(exp, test_expire_idle);
-	tcase_add_loop_test(exp, test_expire_shift, 0,
+	tcase_add_checked_fixture(tc_expire, setup, teardown);
+	tcase_add_test(tc_expire, test_expire_idle);
+	tcase_add_loop_test(tc_expire, test_expire_shift, 0,
 	                    (int)(sizeof(expire_cases) / sizeof(expire_cases[0])));
-	suite_add_tcase(s, exp);
+	suite_add_tcase(s, tc_expire);
 	return s;
 }
