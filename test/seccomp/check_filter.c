@@ -269,7 +269,7 @@ static long probe_unlinkat_bad_flag(const struct probe_env *env)
 static const struct probe processor_probes[] = {
 	PROBE("write to a pipe", write, NEED_PIPE, false, probe_write, EXPECT_OK),
 	PROBE("read from a pipe", read, NEED_PIPE, false, probe_read, EXPECT_OK),
-	PROBE("getpid", getpid, 0, false, probe_getpid, EXPECT_OK),
+	PROBE("getpid", getpid, 0, false, probe_getpid, EXPECT_TRAP),
 	PROBE("clock_gettime", clock_gettime, 0, false, probe_clock_gettime, EXPECT_OK),
 	PROBE("mmap PROT_READ|PROT_WRITE", mmap, 0, false, probe_mmap_rw, EXPECT_OK),
 	PROBE("mprotect PROT_READ", mprotect, NEED_PAGE, false, probe_mprotect_ro, EXPECT_OK),
