@@ -96,10 +96,10 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_error("%s", msg);
-	if (L.child > 0) {
-		kill(L.child, SIGKILL);
+	/* After the drop the loader may not signal its child (another uid):
+	 * then exiting is what ends it, through its parent-death signal. */
+	if (L.child > 0 && kill(L.child, SIGKILL) == 0)
 		waitpid(L.child, NULL, 0);
-	}
 	programs_close(&L.progs);
 	if (L.pinned && !L.opts.keep_pins)
 		pins_remove(&L.pins, true);
