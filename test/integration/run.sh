@@ -245,9 +245,11 @@ scope_map_frozen() {
 }
 
 test_processor_death_ends_loader() {
+	local before
+	before=$(links_of_ours) # other agents on the machine may hold links too
 	start_loader death "$LOADER" --pin-dir "$PIN" --cgroup "$CG_IN"
 	wait_ready || return 1
-	check "links attached" [ "$(links_of_ours)" -ge 2 ] || return 1
+	check "links attached" [ "$(links_of_ours)" = $((before + 2)) ] || return 1
 	kill -KILL "$PROC_PID"
 	local pid=$LOADER_PID
 	wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
@@ -257,7 +259,7 @@ test_processor_death_ends_loader() {
 	check "loader exited non-zero (got $rc)" [ "$rc" != 0 ] &&
 		check "says the processor was killed" grep -q 'killed by signal 9' "$ERR" &&
 		check "pins removed" [ ! -e "$PIN" ] &&
-		check "programs detached" [ "$(links_of_ours)" = 0 ]
+		check "programs detached" [ "$(links_of_ours)" = "$before" ]
 }
 
 test_sigterm_stops_both_cleanly() {
