@@ -175,6 +175,54 @@ bench: deps
 	$(SUDO) env BENCH_ROUNDS="$(BENCH_ROUNDS)" BENCH_SECONDS="$(BENCH_SECONDS)" \
 		BENCH_PIN="$(BENCH_PIN)" bash test/bench/nginx.sh
 
+# ---------------------------------------------------------------------------
+# Fuzzing (libFuzzer; clang only). make fuzz [FUZZ_SECONDS=600] builds
+# $(BUILD)/fuzz/<target> from test/fuzz/<target>.c and the modules it
+# exercises (never sandbox.c or main.c), then runs each for FUZZ_SECONDS on a
+# fresh copy of test/fuzz/corpus/<target> under $(BUILD)/fuzz/corpus/. A
+# crash, leak, sanitizer report or broken invariant fails the target and
+# leaves $(BUILD)/fuzz/<target>-crash-*; make -j2 fuzz runs two at a time.
+# The log of each run is $(BUILD)/fuzz/<target>.log; make fuzz-run-<target>
+# runs one. -fno-sanitize-recover=all: a UBSan report is a crash, not a line.
+FUZZ_CC	       ?= clang
+FUZZ_SECONDS   ?= 60
+FUZZ_CFLAGS    := -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) -I. -I$(GEN) \
+		  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS   := fuzz_ipc fuzz_events fuzz_l7 fuzz_reasm fuzz_fdinfo fuzz_args
+FUZZ_SRCS_fuzz_ipc    := ipc/ipc.c
+FUZZ_SRCS_fuzz_events := processor/events.c processor/text.c processor/scrub.c
+FUZZ_SRCS_fuzz_l7     := processor/l7events.c processor/events.c processor/text.c processor/scrub.c
+FUZZ_SRCS_fuzz_reasm  := processor/reasm.c
+FUZZ_SRCS_fuzz_fdinfo := processor/handoff.c ipc/ipc.c ipc/fdpass.c
+FUZZ_SRCS_fuzz_args   := loader/args.c
+FUZZ_LIBS_fuzz_events := jansson
+FUZZ_LIBS_fuzz_l7     := jansson
+FUZZ_ARGS_fuzz_l7     := -max_len=17000 # room for a record past L7_CAPTURE_MAX
+
+define FUZZ_RULES
+$(BUILD)/fuzz/$(1): test/fuzz/$(1).c test/fuzz/fuzz.h $(FUZZ_SRCS_$(1))
+	@mkdir -p $$(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $$(if $(FUZZ_LIBS_$(1)),$$(shell pkg-config --cflags $(FUZZ_LIBS_$(1)))) \
+		test/fuzz/$(1).c $(FUZZ_SRCS_$(1)) -o $$@ $$(call pc,$(FUZZ_LIBS_$(1)))
+
+fuzz-run-$(1): $(BUILD)/fuzz/$(1)
+	@rm -rf $(BUILD)/fuzz/corpus/$(1) && mkdir -p $(BUILD)/fuzz/corpus/$(1)
+	@cp test/fuzz/corpus/$(1)/* $(BUILD)/fuzz/corpus/$(1)/
+	@echo "fuzz: $(1) for $(FUZZ_SECONDS)s (log: $(BUILD)/fuzz/$(1).log)"
+	@if $(BUILD)/fuzz/$(1) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(FUZZ_ARGS_$(1)) -artifact_prefix=$(BUILD)/fuzz/$(1)- \
+		$(BUILD)/fuzz/corpus/$(1) > $(BUILD)/fuzz/$(1).log 2>&1; then \
+		echo "fuzz: $(1) ok: $$$$(grep -E '^#[0-9]+' $(BUILD)/fuzz/$(1).log | tail -n 1)"; \
+	else \
+		tail -n 60 $(BUILD)/fuzz/$(1).log; echo "fuzz: $(1) FAILED"; exit 1; \
+	fi
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULES,$(t))))
+
+.PHONY: fuzz fuzz-build $(FUZZ_TARGETS:%=fuzz-run-%)
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
+
 FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h loader/*.c loader/*.h processor/*.c processor/*.h \
 		ipc/*.c ipc/*.h seccomp/*.c seccomp/*.h test/*.c test/*/*.c)
 

@@ -29,6 +29,11 @@ static int set_new(json_t *o, const char *key, json_t *v)
 	return v && json_object_set_new(o, key, v) == 0 ? 0 : -ENOMEM;
 }
 
+static bool tuple_ok(const struct l7_tuple *t)
+{
+	return t->family == AF_INET || t->family == AF_INET6;
+}
+
 /* "1.2.3.4:80" or "[::1]:80"; an unknown family is a malformed record. */
 static int endpoint(const struct l7_tuple *t, bool local, char *buf, size_t len)
 {
@@ -96,11 +101,16 @@ static int put_conn(const struct l7_conn *c, json_t *o)
 	return r ? -ENOMEM : 0;
 }
 
+static bool sizes_ok(__u32 dir, __u32 len, __u32 cap)
+{
+	return dir <= L7_INGRESS && cap <= len && cap <= L7_CAPTURE_MAX;
+}
+
 static int put_sizes(json_t *o, __u32 dir, __u32 len, __u32 cap, __u32 flags)
 {
 	int r = 0;
 
-	if (dir > L7_INGRESS || cap > len || cap > L7_CAPTURE_MAX)
+	if (!sizes_ok(dir, len, cap))
 		return -EBADMSG;
 	r |= set_new(o, "direction", json_string(dir == L7_EGRESS ? "egress" : "ingress"));
 	r |= set_new(o, "length", json_integer(len));
@@ -155,6 +165,28 @@ static int check_len(const void *rec, uint32_t len, struct l7_hdr *h, uint32_t *
 		return len == sizeof(struct l7_tls) + (uint64_t)*cap ? 0 : -EBADMSG;
 	}
 	return -EBADMSG;
+}
+
+/*
+ * The field checks of the put_* functions, for l7_account(): a record it
+ * counts as data is one l7_decode() would accept, and the other way round.
+ */
+static int check_fields(const void *rec, const struct l7_hdr *h)
+{
+	const struct l7_conn *c = rec;
+	const struct l7_data *d = rec;
+	const struct l7_tls *t = rec;
+
+	switch (h->kind) {
+	case L7_CONN_OPEN:
+	case L7_CONN_CLOSE:
+		return tuple_ok(&c->tuple) && c->role <= L7_ROLE_SERVER ? 0 : -EBADMSG;
+	case L7_DATA:
+		return tuple_ok(&d->tuple) && sizes_ok(d->dir, d->seg_len, d->cap_len) ? 0
+		                                                                       : -EBADMSG;
+	default:
+		return sizes_ok(t->dir, t->len, t->cap_len) ? 0 : -EBADMSG;
+	}
 }
 
 static int put_body(struct l7_ctx *ctx, const void *rec, const struct l7_hdr *h, json_t *o)
@@ -214,7 +246,7 @@ int l7_account(struct l7_ctx *ctx, const void *rec, uint32_t len)
 	uint32_t cap;
 
 	ctx->records++;
-	if (check_len(rec, len, &h, &cap) < 0) {
+	if (check_len(rec, len, &h, &cap) < 0 || check_fields(rec, &h) < 0) {
 		ctx->malformed++;
 		return -EBADMSG;
 	}
