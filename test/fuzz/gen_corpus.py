@@ -109,6 +109,9 @@ def reasm_seeds():
     # Big pool, pattern: five 16 KiB segments ahead pass REASM_OOO_MAX_BYTES held.
     put("fuzz_reasm", "held_bytes_limit", bytes([(63 << 2) | 1]) + struct.pack("<IIH", 0, 10, 10) +
         b"".join(struct.pack("<IIH", 1000 + 20000 * n, 16384, 16384) for n in range(5)))
+    # Seventeen empty-capture segments ahead: one more than REASM_OOO_MAX_SEGS.
+    put("fuzz_reasm", "held_segs_limit", bytes([3 << 2]) + seg(0, 1, b"") +
+        b"".join(seg(100 + 10 * n, 5, b"") for n in range(17)))
     # No pool: every segment ahead is delivered after an EVICTED gap.
     put("fuzz_reasm", "no_pool", bytes([62 << 2]) + seg(7, 3, b"abc") + seg(20, 5, b"fghij") +
         seg(10, 10, b"0123456789"))
