@@ -193,8 +193,8 @@ FUZZ_SRCS_fuzz_ipc    := ipc/ipc.c
 FUZZ_SRCS_fuzz_events := processor/events.c processor/text.c processor/scrub.c
 FUZZ_SRCS_fuzz_l7     := processor/l7events.c processor/events.c processor/text.c processor/scrub.c
 FUZZ_SRCS_fuzz_reasm  := processor/reasm.c
-FUZZ_SRCS_fuzz_fdinfo := processor/handoff.c ipc/ipc.c ipc/fdpass.c
-FUZZ_SRCS_fuzz_args   := loader/args.c
+FUZZ_SRCS_fuzz_fdinfo := processor/handoff.c ipc/ipc.c ipc/fdpass.c ipc/log.c
+FUZZ_SRCS_fuzz_args   := loader/args.c ipc/log.c
 FUZZ_LIBS_fuzz_events := jansson
 FUZZ_LIBS_fuzz_l7     := jansson
 FUZZ_ARGS_fuzz_l7     := -max_len=17000 # room for a record past L7_CAPTURE_MAX

@@ -38,3 +38,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	fputs(line, stderr);
 	fflush(stderr);
 }
+
+int errfmt(int code, char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return code;
+}

@@ -8,6 +8,8 @@
 #ifndef BPFWARDEN_LOG_H
 #define BPFWARDEN_LOG_H
 
+#include <stddef.h>
+
 enum log_level {
 	LOG_ERROR = 0,
 	LOG_WARN = 1,
@@ -18,6 +20,13 @@ enum log_level {
 /* ident must outlive every later call (a string literal in practice). */
 void log_init(const char *ident, enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Format a one-line reason into @buf (@len bytes) and return @code: how
+ * library code on both sides reports an error to the policy code that logs.
+ */
+int errfmt(int code, char *buf, size_t len, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipc/log.h"
 #include "loader/args.h"
 
 const char loader_usage[] =
@@ -84,23 +85,13 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int check_path(const char *opt, const char *path, char *err, size_t errlen)
 {
 	if (path[0] != '/')
-		return fail(err, errlen, "%s: '%s' is not an absolute path", opt, path);
+		return errfmt(-EINVAL, err, errlen, "%s: '%s' is not an absolute path", opt, path);
 	if (strlen(path) >= LOADER_PATH_MAX)
-		return fail(err, errlen, "%s: path longer than %d bytes", opt, LOADER_PATH_MAX - 1);
+		return errfmt(-EINVAL, err, errlen, "%s: path longer than %d bytes", opt,
+		              LOADER_PATH_MAX - 1);
 	return 0;
 }
 
@@ -111,10 +102,11 @@ static int add_cgroup(struct loader_opts *o, const char *path, char *err, size_t
 	if (r < 0)
 		return r;
 	if (o->ncgroups == LOADER_CGROUPS_MAX)
-		return fail(err, errlen, "--cgroup: more than %d cgroups", LOADER_CGROUPS_MAX);
+		return errfmt(-EINVAL, err, errlen, "--cgroup: more than %d cgroups",
+		              LOADER_CGROUPS_MAX);
 	for (size_t i = 0; i < o->ncgroups; i++)
 		if (strcmp(o->cgroups[i], path) == 0)
-			return fail(err, errlen, "--cgroup: '%s' given twice", path);
+			return errfmt(-EINVAL, err, errlen, "--cgroup: '%s' given twice", path);
 	o->cgroups[o->ncgroups++] = path;
 	return 0;
 }
@@ -129,9 +121,10 @@ static int parse_num(const char *opt, const char *arg, unsigned long long min,
 	errno = 0;
 	v = strtoull(arg, &end, 10);
 	if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' || arg[0] == ' ')
-		return fail(err, errlen, "%s: '%s' is not a number", opt, arg);
+		return errfmt(-EINVAL, err, errlen, "%s: '%s' is not a number", opt, arg);
 	if (v < min || v > max)
-		return fail(err, errlen, "%s: %llu is not between %llu and %llu", opt, v, min, max);
+		return errfmt(-EINVAL, err, errlen, "%s: %llu is not between %llu and %llu", opt, v,
+		              min, max);
 	*out = v;
 	return 0;
 }
@@ -144,7 +137,7 @@ static int parse_ringbuf(const char *opt, const char *arg, uint32_t *out, char *
 	if (r < 0)
 		return r;
 	if (v & (v - 1))
-		return fail(err, errlen, "%s: %llu is not a power of two", opt, v);
+		return errfmt(-EINVAL, err, errlen, "%s: %llu is not a power of two", opt, v);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -157,10 +150,10 @@ static int add_port(struct loader_opts *o, const char *arg, char *err, size_t er
 	if (r < 0)
 		return r;
 	if (o->nports == LOADER_PORTS_MAX)
-		return fail(err, errlen, "--port: more than %d ports", LOADER_PORTS_MAX);
+		return errfmt(-EINVAL, err, errlen, "--port: more than %d ports", LOADER_PORTS_MAX);
 	for (size_t i = 0; i < o->nports; i++)
 		if (o->ports[i] == v)
-			return fail(err, errlen, "--port: %llu given twice", v);
+			return errfmt(-EINVAL, err, errlen, "--port: %llu given twice", v);
 	o->ports[o->nports++] = (uint16_t)v;
 	return 0;
 }
@@ -170,13 +163,14 @@ static int add_comm(struct loader_opts *o, const char *arg, char *err, size_t er
 	size_t len = strlen(arg);
 
 	if (len == 0 || len > LOADER_COMM_MAX)
-		return fail(err, errlen, "--comm: '%s' is not a process name of 1 to %d bytes", arg,
-		            LOADER_COMM_MAX);
+		return errfmt(-EINVAL, err, errlen,
+		              "--comm: '%s' is not a process name of 1 to %d bytes", arg,
+		              LOADER_COMM_MAX);
 	if (o->ncomms == LOADER_COMMS_MAX)
-		return fail(err, errlen, "--comm: more than %d names", LOADER_COMMS_MAX);
+		return errfmt(-EINVAL, err, errlen, "--comm: more than %d names", LOADER_COMMS_MAX);
 	for (size_t i = 0; i < o->ncomms; i++)
 		if (strcmp(o->comms[i], arg) == 0)
-			return fail(err, errlen, "--comm: '%s' given twice", arg);
+			return errfmt(-EINVAL, err, errlen, "--comm: '%s' given twice", arg);
 	o->comms[o->ncomms++] = arg;
 	return 0;
 }
@@ -188,7 +182,8 @@ static int add_tls_lib(struct loader_opts *o, const char *arg, char *err, size_t
 	if (r < 0)
 		return r;
 	if (o->ntls_libs == LOADER_TLS_LIBS_MAX)
-		return fail(err, errlen, "--tls-lib: more than %d libraries", LOADER_TLS_LIBS_MAX);
+		return errfmt(-EINVAL, err, errlen, "--tls-lib: more than %d libraries",
+		              LOADER_TLS_LIBS_MAX);
 	o->tls_libs[o->ntls_libs++] = arg;
 	return 0;
 }
@@ -221,7 +216,7 @@ static int apply_opt(struct loader_opts *o, int c, const char *arg, char *err, s
 		return 0;
 	case OPT_USER:
 		o->user = arg;
-		return arg[0] ? 0 : fail(err, errlen, "--user: empty user name");
+		return arg[0] ? 0 : errfmt(-EINVAL, err, errlen, "--user: empty user name");
 	case OPT_PROCESSOR:
 		o->processor = arg;
 		return check_path("--processor", arg, err, errlen);
@@ -260,16 +255,18 @@ static int apply_opt(struct loader_opts *o, int c, const char *arg, char *err, s
 static int check_scope(const struct loader_opts *o, char *err, size_t errlen)
 {
 	if (!o->l7 && (o->nports || o->ncomms || o->ntls_libs))
-		return fail(err, errlen, "--no-l7 excludes --port, --comm and --tls-lib");
+		return errfmt(-EINVAL, err, errlen,
+		              "--no-l7 excludes --port, --comm and --tls-lib");
 	if (!o->tls && o->ntls_libs)
-		return fail(err, errlen, "--no-tls excludes --tls-lib");
+		return errfmt(-EINVAL, err, errlen, "--no-tls excludes --tls-lib");
 	if (o->system_wide && o->ncgroups)
-		return fail(err, errlen, "--system-wide and --cgroup exclude each other: pick one");
+		return errfmt(-EINVAL, err, errlen,
+		              "--system-wide and --cgroup exclude each other: pick one");
 	if (!o->system_wide && !o->ncgroups)
-		return fail(err, errlen,
-		            "no scope given: nothing would be captured. Pass --cgroup PATH "
-		            "(a cgroup-v2 directory, repeatable) or, to capture every process "
-		            "on this node, --system-wide");
+		return errfmt(-EINVAL, err, errlen,
+		              "no scope given: nothing would be captured. Pass --cgroup PATH "
+		              "(a cgroup-v2 directory, repeatable) or, to capture every process "
+		              "on this node, --system-wide");
 	return 0;
 }
 
@@ -277,8 +274,8 @@ static int check_scope(const struct loader_opts *o, char *err, size_t errlen)
 static int bad_option(const char *elem, char *err, size_t errlen)
 {
 	if (elem[1] != '-' && optopt > 0 && optopt < 256)
-		return fail(err, errlen, "unknown option '-%c' in '%s'", optopt, elem);
-	return fail(err, errlen, "unknown option or missing value: '%s'", elem);
+		return errfmt(-EINVAL, err, errlen, "unknown option '-%c' in '%s'", optopt, elem);
+	return errfmt(-EINVAL, err, errlen, "unknown option or missing value: '%s'", elem);
 }
 
 int loader_parse_args(int argc, char **argv, struct loader_opts *o, char *err, size_t errlen)
@@ -305,9 +302,9 @@ int loader_parse_args(int argc, char **argv, struct loader_opts *o, char *err, s
 	}
 	/* getopt stepped past a "--" terminator only if optind moved; "--user --" does not count */
 	if (optind < argc && optind == at)
-		return fail(err, errlen,
-		            "unexpected argument '%s' (processor arguments go after --)",
-		            argv[optind]);
+		return errfmt(-EINVAL, err, errlen,
+		              "unexpected argument '%s' (processor arguments go after --)",
+		              argv[optind]);
 	o->processor_argv = argv + optind;
 	o->processor_argc = argc - optind;
 	return check_scope(o, err, errlen);

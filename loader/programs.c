@@ -23,17 +23,6 @@
 #include "loader/programs.h"
 #include "proc.skel.h"
 
-__attribute__((format(printf, 4, 5))) static int fail(int code, char *err, size_t len,
-                                                      const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 /* FNV-1a, 64 bit: equality of our own configuration, not a security hash. */
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
@@ -70,8 +59,8 @@ static int load_proc(struct programs *p, const struct program_config *c, char *e
 
 	p->proc = proc_bpf__open();
 	if (!p->proc)
-		return fail(-errno, err, len, "opening the embedded proc.bpf.o: %s",
-		            strerror(errno));
+		return errfmt(-errno, err, len, "opening the embedded proc.bpf.o: %s",
+		              strerror(errno));
 	p->proc->rodata->system_wide = c->o->system_wide;
 	p->proc->rodata->config_fingerprint = c->fingerprint;
 	memcpy((void *)p->proc->rodata->object_sha256, c->digest, sizeof(c->digest));
@@ -79,9 +68,9 @@ static int load_proc(struct programs *p, const struct program_config *c, char *e
 	if (r == 0)
 		r = proc_bpf__load(p->proc);
 	if (r < 0)
-		return fail(r, err, len,
-		            "loading proc.bpf.o: %s (run with -v for the verifier log)",
-		            strerror(-r));
+		return errfmt(r, err, len,
+		              "loading proc.bpf.o: %s (run with -v for the verifier log)",
+		              strerror(-r));
 	return 0;
 }
 
@@ -93,7 +82,8 @@ static int load_l7(struct programs *p, const struct program_config *c, char *err
 
 	p->l7 = l7_bpf__open();
 	if (!p->l7)
-		return fail(-errno, err, len, "opening the embedded l7.bpf.o: %s", strerror(errno));
+		return errfmt(-errno, err, len, "opening the embedded l7.bpf.o: %s",
+		              strerror(errno));
 	p->l7->rodata->system_wide = o->system_wide;
 	p->l7->rodata->port_filter = o->nports > 0;
 	p->l7->rodata->comm_filter = o->ncomms > 0;
@@ -118,8 +108,9 @@ static int load_l7(struct programs *p, const struct program_config *c, char *err
 	if (r == 0)
 		r = l7_bpf__load(p->l7);
 	if (r < 0)
-		return fail(r, err, len, "loading l7.bpf.o: %s (run with -v for the verifier log)",
-		            strerror(-r));
+		return errfmt(r, err, len,
+		              "loading l7.bpf.o: %s (run with -v for the verifier log)",
+		              strerror(-r));
 	return 0;
 }
 
@@ -139,9 +130,10 @@ static int freeze(int fd, const char *name, const void *key, const void *value, 
 	int r = bpf_map_freeze(fd);
 
 	if (r < 0)
-		return fail(r, err, len, "freezing map %s: %s", name, strerror(-r));
+		return errfmt(r, err, len, "freezing map %s: %s", name, strerror(-r));
 	if (bpf_map_update_elem(fd, key, value, BPF_ANY) != -EPERM)
-		return fail(-EPERM, err, len, "map %s accepted a write after BPF_MAP_FREEZE", name);
+		return errfmt(-EPERM, err, len, "map %s accepted a write after BPF_MAP_FREEZE",
+		              name);
 	return 0;
 }
 
@@ -163,7 +155,7 @@ static int fill_l7(struct programs *p, const struct loader_opts *o, char *err, s
 		r = bpf_map_update_elem(cfd, &key, &one, BPF_NOEXIST);
 	}
 	if (r < 0)
-		return fail(r, err, len, "filling --port/--comm maps: %s", strerror(-r));
+		return errfmt(r, err, len, "filling --port/--comm maps: %s", strerror(-r));
 	memset(&key, 0, sizeof(key));
 	r = freeze(pfd, "scope_ports", &probe_port, &one, err, len);
 	return r ? r : freeze(cfd, "scope_comms", &key, &one, err, len);
@@ -184,7 +176,7 @@ int programs_freeze(struct programs *p, const struct program_config *c, char *er
 	for (size_t i = 0; r == 0 && i < c->o->ncgroups; i++)
 		r = bpf_map_update_elem(fd, &c->cgroup_ids[i], &one, BPF_NOEXIST);
 	if (r < 0)
-		return fail(r, err, len, "filling scope map: %s", strerror(-r));
+		return errfmt(r, err, len, "filling scope map: %s", strerror(-r));
 	r = freeze(fd, "scope_cgroups", &probe, &one, err, len);
 	if (r == 0)
 		r = freeze(bpf_map__fd(p->proc->maps.stats), "stats", &slot, &zero, err, len);
@@ -197,9 +189,9 @@ static int keep_link(struct programs *p, struct bpf_link *link, const char *name
                      size_t len)
 {
 	if (!link)
-		return fail(-errno, err, len, "attaching %s: %s", name, strerror(errno));
+		return errfmt(-errno, err, len, "attaching %s: %s", name, strerror(errno));
 	if (p->nlinks == PINS_MAX)
-		return fail(-ENOSPC, err, len, "more than %d links", PINS_MAX);
+		return errfmt(-ENOSPC, err, len, "more than %d links", PINS_MAX);
 	p->links[p->nlinks] = link;
 	snprintf(p->link_names[p->nlinks], PIN_NAME_MAX, "link_%s", name);
 	p->nlinks++;
@@ -216,7 +208,7 @@ static int attach_cgroup(struct programs *p, const char *path, size_t i, char *e
 	int r = 0;
 
 	if (fd < 0)
-		return fail(-errno, err, len, "opening cgroup %s: %s", path, strerror(errno));
+		return errfmt(-errno, err, len, "opening cgroup %s: %s", path, strerror(errno));
 	for (size_t k = 0; r == 0 && k < sizeof(progs) / sizeof(progs[0]); k++) {
 		char name[PIN_NAME_MAX];
 
@@ -302,7 +294,7 @@ static int pin_map(struct pin_dir *d, struct bpf_map *map, const char *name, cha
 		r = bpf_map__pin(map, path);
 	if (r == 0)
 		r = pins_add(d, name);
-	return r ? fail(r, err, len, "pinning %s: %s", path, strerror(-r)) : 0;
+	return r ? errfmt(r, err, len, "pinning %s: %s", path, strerror(-r)) : 0;
 }
 
 int programs_pin(struct programs *p, struct pin_dir *d, char *err, size_t len)
@@ -317,7 +309,7 @@ int programs_pin(struct programs *p, struct pin_dir *d, char *err, size_t len)
 		if (r == 0)
 			r = pins_add(d, p->link_names[i]);
 		if (r < 0)
-			return fail(r, err, len, "pinning %s: %s", path, strerror(-r));
+			return errfmt(r, err, len, "pinning %s: %s", path, strerror(-r));
 	}
 	r = pin_map(d, p->proc->maps.scope_cgroups, "scope_cgroups", err, len);
 	if (r == 0)
@@ -344,17 +336,17 @@ int programs_check_reuse(const struct pin_dir *d, const struct program_config *c
 	pins_path(d, PIN_COMPLETE, path, sizeof(path));
 	fd = bpf_obj_get_opts(path, &ro);
 	if (fd < 0)
-		return fail(-errno, err, len, "opening %s: %s", path, strerror(errno));
+		return errfmt(-errno, err, len, "opening %s: %s", path, strerror(errno));
 	r = bpf_map_lookup_elem(fd, &zero, &pinned);
 	close(fd);
 	if (r < 0)
-		return fail(r, err, len, "reading %s: %s", path, strerror(-r));
+		return errfmt(r, err, len, "reading %s: %s", path, strerror(-r));
 	if (memcmp((const void *)pinned.object_sha256, c->digest, sizeof(c->digest)) != 0)
-		return fail(-ESTALE, err, len, "the pins were made by a different eBPF object");
+		return errfmt(-ESTALE, err, len, "the pins were made by a different eBPF object");
 	if (pinned.config_fingerprint != c->fingerprint)
-		return fail(-ESTALE, err, len,
-		            "the pins were made with another configuration (scope, --port, "
-		            "--comm, --capture-bytes, ring-buffer sizes or L7/TLS switches)");
+		return errfmt(-ESTALE, err, len,
+		              "the pins were made with another configuration (scope, --port, "
+		              "--comm, --capture-bytes, ring-buffer sizes or L7/TLS switches)");
 	return 0;
 }
 

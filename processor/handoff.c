@@ -17,20 +17,10 @@
 #include <linux/bpf.h>
 
 #include "ipc/ipc.h"
+#include "ipc/log.h"
 #include "processor/handoff.h"
 
 #define FDINFO_MAX 4096 /* bytes of /proc/self/fdinfo/N read */
-
-__attribute__((format(printf, 4, 5))) static int fail(int code, char *err, size_t len,
-                                                      const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 /* Receive one message of @want type; IPC_ERROR from the loader is reported. */
 static int expect(int sock, enum ipc_type want, struct ipc_msg *m, int *fd, char *err, size_t len)
@@ -38,18 +28,18 @@ static int expect(int sock, enum ipc_type want, struct ipc_msg *m, int *fd, char
 	int r = ipc_recv(sock, m, fd);
 
 	if (r == -EPROTONOSUPPORT)
-		return fail(r, err, len, "loader speaks ipc version %u, this processor speaks %d",
-		            m->hdr.version, IPC_VERSION);
+		return errfmt(r, err, len, "loader speaks ipc version %u, this processor speaks %d",
+		              m->hdr.version, IPC_VERSION);
 	if (r < 0)
-		return fail(r, err, len, "receiving from the loader: %s", ipc_strerror(r));
+		return errfmt(r, err, len, "receiving from the loader: %s", ipc_strerror(r));
 	if (m->hdr.type == IPC_ERROR)
-		return fail(-ECONNREFUSED, err, len, "loader refused: %s", m->u.error.text);
+		return errfmt(-ECONNREFUSED, err, len, "loader refused: %s", m->u.error.text);
 	if (m->hdr.type != want) {
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
-		return fail(-EBADMSG, err, len, "expected message type %d, got %u", want,
-		            m->hdr.type);
+		return errfmt(-EBADMSG, err, len, "expected message type %d, got %u", want,
+		              m->hdr.type);
 	}
 	return 0;
 }
@@ -73,7 +63,7 @@ static int take_fd(struct handoff *h, const struct ipc_fd_desc *d, int fd, char 
 		return 0;
 	}
 	close(fd);
-	return fail(-EBADMSG, err, len, "fd kind %u sent twice", d->kind);
+	return errfmt(-EBADMSG, err, len, "fd kind %u sent twice", d->kind);
 }
 
 static int receive_fds(int sock, struct handoff *h, uint32_t nfds, char *err, size_t len)
@@ -93,8 +83,8 @@ static int receive_fds(int sock, struct handoff *h, uint32_t nfds, char *err, si
 	if (r < 0)
 		return r;
 	if (h->ringbuf_fd < 0 || h->stats_fd < 0)
-		return fail(-EBADMSG, err, len, "hand-off lacks the %s fd",
-		            h->ringbuf_fd < 0 ? "security ring buffer" : "stats");
+		return errfmt(-EBADMSG, err, len, "hand-off lacks the %s fd",
+		              h->ringbuf_fd < 0 ? "security ring buffer" : "stats");
 	return 0;
 }
 
@@ -108,7 +98,7 @@ int handoff_receive(int sock, struct handoff *h, char *err, size_t len)
 	h->ringbuf_fd = h->stats_fd = h->l7_fd = -1;
 	r = ipc_send(sock, IPC_HELLO, 0, &hello, sizeof(hello), -1);
 	if (r < 0)
-		return fail(r, err, len, "sending hello to the loader: %s", ipc_strerror(r));
+		return errfmt(r, err, len, "sending hello to the loader: %s", ipc_strerror(r));
 	r = expect(sock, IPC_WELCOME, &m, &fd, err, len);
 	if (r == 0) {
 		h->loader_pid = m.u.welcome.loader_pid;
@@ -199,29 +189,29 @@ int handoff_verify(const struct handoff *h, char *err, size_t len)
 	struct fd_facts rb, st;
 
 	if (read_fdinfo(h->ringbuf_fd, &rb) < 0 || read_fdinfo(h->stats_fd, &st) < 0)
-		return fail(-EBADMSG, err, len, "cannot read /proc/self/fdinfo: %s",
-		            strerror(errno));
+		return errfmt(-EBADMSG, err, len, "cannot read /proc/self/fdinfo: %s",
+		              strerror(errno));
 	if (rb.map_type != BPF_MAP_TYPE_RINGBUF || rb.max_entries != h->ringbuf_size)
-		return fail(-EBADMSG, err, len,
-		            "the ring-buffer fd is map type %d of %u bytes, not a ring buffer of "
-		            "%llu bytes as announced",
-		            rb.map_type, rb.max_entries, (unsigned long long)h->ringbuf_size);
+		return errfmt(-EBADMSG, err, len,
+		              "the ring-buffer fd is map type %d of %u bytes, not a ring buffer of "
+		              "%llu bytes as announced",
+		              rb.map_type, rb.max_entries, (unsigned long long)h->ringbuf_size);
 	if (h->l7_fd >= 0) {
 		struct fd_facts l7;
 
 		if (read_fdinfo(h->l7_fd, &l7) < 0 || l7.map_type != BPF_MAP_TYPE_RINGBUF ||
 		    l7.max_entries != h->l7_size)
-			return fail(-EBADMSG, err, len,
-			            "the L7 ring-buffer fd is not a ring buffer of %llu bytes as "
-			            "announced",
-			            (unsigned long long)h->l7_size);
+			return errfmt(-EBADMSG, err, len,
+			              "the L7 ring-buffer fd is not a ring buffer of %llu bytes as "
+			              "announced",
+			              (unsigned long long)h->l7_size);
 	}
 	if (st.map_type != BPF_MAP_TYPE_ARRAY || st.max_entries != h->stats_entries ||
 	    st.value_size != sizeof(uint64_t) || st.frozen != 1)
-		return fail(-EBADMSG, err, len,
-		            "the counters fd is map type %d, %u x %u bytes, frozen %d: not the "
-		            "frozen array of %u counters announced",
-		            st.map_type, st.max_entries, st.value_size, st.frozen,
-		            h->stats_entries);
+		return errfmt(-EBADMSG, err, len,
+		              "the counters fd is map type %d, %u x %u bytes, frozen %d: not the "
+		              "frozen array of %u counters announced",
+		              st.map_type, st.max_entries, st.value_size, st.frozen,
+		              h->stats_entries);
 	return 0;
 }
