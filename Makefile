@@ -200,7 +200,7 @@ FUZZ_LIBS_fuzz_l7     := jansson
 FUZZ_ARGS_fuzz_l7     := -max_len=17000 # room for a record past L7_CAPTURE_MAX
 
 define FUZZ_RULES
-$(BUILD)/fuzz/$(1): test/fuzz/$(1).c test/fuzz/fuzz.h $(FUZZ_SRCS_$(1))
+$(BUILD)/fuzz/$(1): test/fuzz/$(1).c test/fuzz/fuzz.h test/fuzz/fuzz_json.h $(FUZZ_SRCS_$(1))
 	@mkdir -p $$(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $$(if $(FUZZ_LIBS_$(1)),$$(shell pkg-config --cflags $(FUZZ_LIBS_$(1)))) \
 		test/fuzz/$(1).c $(FUZZ_SRCS_$(1)) -o $$@ $$(call pc,$(FUZZ_LIBS_$(1)))
@@ -224,7 +224,7 @@ fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
 
 FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h loader/*.c loader/*.h processor/*.c processor/*.h \
-		ipc/*.c ipc/*.h seccomp/*.c seccomp/*.h test/*.c test/*/*.c)
+		ipc/*.c ipc/*.h seccomp/*.c seccomp/*.h test/*.c test/*.h test/*/*.c)
 
 check-format:
 	clang-format --dry-run --Werror $(FORMAT_SRCS)

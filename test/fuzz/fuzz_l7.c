@@ -11,22 +11,7 @@
 #include "bpf/l7.h"
 #include "processor/l7events.h"
 #include "test/fuzz/fuzz.h"
-
-#define BOOT_TO_REAL_NS (1767225600ll * 1000000000ll - 86400ll * 1000000000ll)
-
-static void check_json(const json_t *o)
-{
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_error_t jerr;
-	json_t *back;
-
-	FUZZ_CHECK(s != NULL);
-	FUZZ_CHECK(fuzz_valid_utf8((const unsigned char *)s, strlen(s)));
-	back = json_loads(s, JSON_REJECT_DUPLICATES, &jerr);
-	FUZZ_CHECK(back != NULL && json_equal(o, back));
-	json_decref(back);
-	free(s);
-}
+#include "test/fuzz/fuzz_json.h"
 
 /* The payload is the tail of a data or TLS record, right after its fixed part. */
 static void check_payload(const uint8_t *rec, uint32_t len, const uint8_t *p, uint32_t plen)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "test/testutil.h"
 
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76 /* Linux >= 6.5: a pidfd of the sender with every message */
@@ -641,28 +642,6 @@ static bool writers_gone(int rd)
 	char ch;
 
 	return read(rd, &ch, 1) == 0;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] != '.')
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
-static bool is_cloexec(int fd)
-{
-	int flags = fcntl(fd, F_GETFD);
-
-	return flags >= 0 && (flags & FD_CLOEXEC);
 }
 
 /* The received write end works: a byte written through it comes out of @rd. */

@@ -39,6 +39,7 @@
 
 #include "ipc/ipc.h"
 #include "processor/handoff.h"
+#include "test/testutil.h"
 
 Suite *handoff_suite(void);
 
@@ -57,28 +58,6 @@ Suite *handoff_suite(void);
 #define CHILD_OK        0
 #define CHILD_BAD_HELLO 2
 #define CHILD_SEND_FAIL 3
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] != '.')
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
-static bool is_cloexec(int fd)
-{
-	int flags = fcntl(fd, F_GETFD);
-
-	return flags >= 0 && (flags & FD_CLOEXEC);
-}
 
 /* True if @fd is the memfd called @name (readlink says "/memfd:NAME (deleted)"). */
 static bool is_memfd(int fd, const char *name)
