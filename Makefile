@@ -36,9 +36,16 @@ LOADER_SRCS    := loader/main.c loader/args.c loader/caps.c loader/scope.c loade
 		  loader/spawn.c loader/broker.c loader/landlock.c loader/programs.c \
 		  loader/tls.c $(SHARED_SRCS)
 LOADER_LIBS    := libbpf libelf zlib libcap libseccomp
-PROCESSOR_SRCS := processor/main.c processor/ringbuf.c processor/events.c processor/l7events.c processor/conntrack.c processor/reasm.c processor/text.c processor/scrub.c \
-		  processor/sandbox.c processor/handoff.c $(SHARED_SRCS)
-PROCESSOR_LIBS := jansson libcap libseccomp
+# The parsers: one file per protocol behind processor/proto.h.
+PARSER_SRCS    := processor/session.c processor/proto.c processor/proto_table.c \
+		  processor/proto_http1.c processor/proto_http2.c processor/proto_pgsql.c \
+		  processor/proto_mysql.c processor/proto_redis.c processor/proto_kafka.c
+PIPELINE_SRCS  := processor/pipeline.c processor/records.c processor/l7events.c \
+		  processor/conntrack.c processor/reasm.c processor/events.c processor/text.c \
+		  processor/scrub.c $(PARSER_SRCS)
+PROCESSOR_SRCS := processor/main.c processor/ringbuf.c processor/sandbox.c processor/handoff.c \
+		  processor/recfile.c processor/pcap_source.c $(PIPELINE_SRCS) $(SHARED_SRCS)
+PROCESSOR_LIBS := jansson libcap libseccomp libnghttp2 libpcap
 
 LOADER_OBJS    := $(LOADER_SRCS:%.c=$(OBJ)/%.o)
 PROCESSOR_OBJS := $(PROCESSOR_SRCS:%.c=$(OBJ)/%.o)
@@ -52,12 +59,18 @@ SECCOMP_GEN    := $(GEN)/seccomp_loader.h $(GEN)/seccomp_processor.h
 UNIT_TEST_SRCS := test/check_main.c test/ipc/check_ipc.c test/processor/check_ringbuf.c \
 		  test/processor/check_text.c test/processor/check_events.c test/processor/check_scrub.c \
 		  test/processor/check_handoff.c test/processor/check_reasm.c \
-		  test/processor/check_conntrack.c \
+		  test/processor/check_conntrack.c test/processor/check_session.c \
+		  test/processor/proto_harness.c test/processor/check_proto_http1.c \
+		  test/processor/check_proto_http2.c test/processor/check_proto_pgsql.c \
+		  test/processor/check_proto_mysql.c test/processor/check_proto_redis.c \
+		  test/processor/check_proto_kafka.c test/processor/check_pcap_source.c \
+		  test/processor/check_recfile.c test/processor/check_pipeline.c \
 		  test/loader/check_args.c test/seccomp/check_filter.c
-UNIT_MOD_SRCS  := ipc/ipc.c ipc/fdpass.c ipc/log.c processor/ringbuf.c processor/text.c \
-		  processor/events.c processor/scrub.c processor/handoff.c processor/reasm.c processor/conntrack.c loader/args.c seccomp/filter.c
+UNIT_MOD_SRCS  := ipc/ipc.c ipc/fdpass.c ipc/log.c processor/ringbuf.c \
+		  processor/handoff.c processor/recfile.c processor/pcap_source.c \
+		  $(PIPELINE_SRCS) loader/args.c seccomp/filter.c
 UNIT_OBJS      := $(UNIT_TEST_SRCS:%.c=$(ASAN_OBJ)/%.o) $(UNIT_MOD_SRCS:%.c=$(ASAN_OBJ)/%.o)
-UNIT_LIBS      := check jansson libseccomp
+UNIT_LIBS      := check jansson libseccomp libnghttp2 libpcap
 
 .PHONY: all deps run test unit integration clean format check-format bpf-mount
 MAKEFLAGS += --no-print-directory
@@ -171,9 +184,15 @@ run: deps
 # and test, so that make -j cannot build before the compilers are installed).
 .PHONY: bench
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/test/gen_stream
 	$(SUDO) env BENCH_ROUNDS="$(BENCH_ROUNDS)" BENCH_SECONDS="$(BENCH_SECONDS)" \
 		BENCH_PIN="$(BENCH_PIN)" bash test/bench/nginx.sh
+	$(SUDO) env BENCH_ROUNDS="$(BENCH_ROUNDS)" bash test/bench/replay.sh
+
+# The replay benchmark's input generator (test/bench/replay.sh).
+$(BUILD)/test/gen_stream: test/bench/gen_stream.c processor/recfile.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $^ -o $@
 
 # ---------------------------------------------------------------------------
 # Fuzzing (libFuzzer; clang only). make fuzz [FUZZ_SECONDS=600] builds
@@ -188,7 +207,9 @@ FUZZ_CC	       ?= clang
 FUZZ_SECONDS   ?= 60
 FUZZ_CFLAGS    := -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) -I. -I$(GEN) \
 		  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS   := fuzz_ipc fuzz_events fuzz_l7 fuzz_reasm fuzz_fdinfo fuzz_args
+FUZZ_PARSERS   := fuzz_http1 fuzz_http2 fuzz_pgsql fuzz_mysql fuzz_redis fuzz_kafka
+FUZZ_TARGETS   := fuzz_ipc fuzz_events fuzz_l7 fuzz_reasm fuzz_fdinfo fuzz_args fuzz_pcap \
+		  fuzz_replay $(FUZZ_PARSERS)
 FUZZ_SRCS_fuzz_ipc    := ipc/ipc.c
 FUZZ_SRCS_fuzz_events := processor/events.c processor/text.c processor/scrub.c
 FUZZ_SRCS_fuzz_l7     := processor/l7events.c processor/events.c processor/text.c processor/scrub.c
@@ -198,6 +219,14 @@ FUZZ_SRCS_fuzz_args   := loader/args.c ipc/log.c
 FUZZ_LIBS_fuzz_events := jansson
 FUZZ_LIBS_fuzz_l7     := jansson
 FUZZ_ARGS_fuzz_l7     := -max_len=17000 # room for a record past L7_CAPTURE_MAX
+$(foreach t,$(FUZZ_PARSERS),$(eval FUZZ_SRCS_$(t) := $(PARSER_SRCS)))
+$(foreach t,$(FUZZ_PARSERS),$(eval FUZZ_LIBS_$(t) := libnghttp2))
+FUZZ_SRCS_fuzz_pcap   := processor/pcap_source.c processor/l7events.c processor/events.c \
+			 processor/text.c processor/scrub.c
+FUZZ_LIBS_fuzz_pcap   := libpcap jansson
+FUZZ_ARGS_fuzz_pcap   := -max_len=8192
+FUZZ_SRCS_fuzz_replay := processor/recfile.c $(PIPELINE_SRCS)
+FUZZ_LIBS_fuzz_replay := jansson libnghttp2
 
 define FUZZ_RULES
 $(BUILD)/fuzz/$(1): test/fuzz/$(1).c test/fuzz/fuzz.h test/fuzz/fuzz_json.h $(FUZZ_SRCS_$(1))

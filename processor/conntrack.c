@@ -93,6 +93,8 @@ static void remove_slot(struct conntrack *t, uint32_t i)
 
 void conntrack_close(struct conntrack *t, struct conn *c, const struct reasm_ops *ops, void *ctx)
 {
+	if (t->before_close)
+		t->before_close(t->hook_ctx, c);
 	for (int d = 0; d < 2; d++) {
 		reasm_flush(&c->dir[d], ops, ctx, &c->stats[d]);
 		add_stats(&t->done, &c->stats[d]);

@@ -11,17 +11,39 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/types.h>
+
+#include "bpf/l7.h"
 #include "processor/reasm.h"
+#include "processor/session.h"
 
 #define CONNTRACK_MAX     16384                    /* connections tracked at once */
 #define CONNTRACK_POOL    (8u << 20)               /* bytes held out of order, all connections */
 #define CONNTRACK_IDLE_NS (300ull * 1000000000ull) /* no segment for this long: expire */
+
+/* Keys with this bit are TLS streams (pid, SSL object), not socket cookies. */
+#define CONNTRACK_TLS_KEY (1ull << 63)
+
+/* What the records say about a connection, for the transactions it carries. */
+struct conn_meta {
+	struct l7_tuple tuple;
+	uint64_t start_ns; /* boot ns: established (or first seen) */
+	uint64_t cgroup_id;
+	uint64_t link; /* TCP entry: its TLS stream's key; TLS entry: the socket cookie */
+	uint32_t pid;
+	char comm[L7_COMM_LEN];
+	uint8_t role; /* enum l7_role */
+	bool have_tuple;
+	bool seen_open; /* L7_CONN_OPEN seen: the stream starts at the connection's start */
+};
 
 struct conn {
 	uint64_t cookie; /* 0: free slot */
 	uint64_t last_ns;
 	struct reasm_stream dir[2];  /* by enum l7_dir */
 	struct reasm_stats stats[2]; /* by enum l7_dir */
+	struct conn_meta meta;
+	struct session sess;
 };
 
 struct conntrack {
@@ -32,6 +54,10 @@ struct conntrack {
 	uint64_t untracked;      /* segments of connections the full table could not take */
 	uint64_t expired;        /* connections dropped after CONNTRACK_IDLE_NS */
 	struct reasm_stats done; /* totals of connections closed or expired */
+	/* called first by conntrack_close (also on expiry): feed the rest to the
+	 * session, settle it; NULL: nothing to do */
+	void (*before_close)(void *ctx, struct conn *c);
+	void *hook_ctx;
 };
 
 /* 0, or -ENOMEM. */

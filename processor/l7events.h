@@ -8,6 +8,8 @@
 #ifndef BPFWARDEN_PROCESSOR_L7EVENTS_H
 #define BPFWARDEN_PROCESSOR_L7EVENTS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -34,5 +36,10 @@ int l7_decode(struct l7_ctx *ctx, const void *rec, uint32_t len, json_t **out,
  * record's kind, or -EBADMSG (counted).
  */
 int l7_account(struct l7_ctx *ctx, const void *rec, uint32_t len);
+
+struct l7_tuple;
+
+/* "1.2.3.4:80" or "[::1]:80" for the local or remote end; -EBADMSG for an unknown family. */
+int l7_endpoint(const struct l7_tuple *t, bool local, char *buf, size_t len);
 
 #endif

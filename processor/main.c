@@ -7,6 +7,10 @@
  *
  *   parse argv -> refuse privilege -> harden -> hand-off -> map -> event
  *   loop set-up -> seccomp + self-check -> loop until signal or loader exit
+ *
+ * Offline (--replay FILE, --pcap FILE): no loader, no eBPF; the input file
+ * is opened, the sandbox entered, and its records go through the same
+ * pipeline as live ones.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,9 +31,10 @@
 #include "ipc/ipc.h"
 #include "ipc/log.h"
 #include "processor/events.h"
-#include "processor/conntrack.h"
 #include "processor/handoff.h"
-#include "processor/l7events.h"
+#include "processor/pcap_source.h"
+#include "processor/pipeline.h"
+#include "processor/recfile.h"
 #include "processor/ringbuf.h"
 #include "processor/sandbox.h"
 
@@ -43,14 +48,22 @@
 #define DRAIN_BATCH            4096 /* records per wake-up before other fds get a turn */
 
 static const char usage[] =
-        "usage: bpfwarden-processor --fd N [--stats-interval SECONDS] [--drain-interval-ms N] "
-        "[-v]\n"
+        "usage: bpfwarden-processor --fd N [--record FILE] [OPTIONS]\n"
+        "       bpfwarden-processor --replay FILE | --pcap FILE [OPTIONS]\n"
         "\n"
         "Reads bpfwarden's ring buffers handed over by bpfwarden-loader on the unix\n"
         "socket N and writes one JSON object per event to stdout. Refuses to run as\n"
         "root or with any capability. Normally started by bpfwarden-loader.\n"
+        "Offline, it reads a --record file or a tcpdump capture instead: no loader,\n"
+        "no eBPF, no privilege.\n"
         "\n"
         "  --fd N                 inherited SOCK_SEQPACKET socket to the loader\n"
+        "  --record FILE          also write every record read to FILE (mode 0600)\n"
+        "  --replay FILE          read records from a --record FILE, then exit\n"
+        "  --pcap FILE            read TCP traffic from a pcap file (Ethernet, Linux\n"
+        "                         cooked, loopback, raw IP), then exit\n"
+        "  --capture-bytes N      --pcap: payload bytes kept per segment, as the\n"
+        "                         kernel would (default 1024, at most 16384)\n"
         "  --stats-interval SECS  period of \"stats\" records (default 10, 0: at exit only)\n"
         "  --drain-interval-ms N  L7 records are read at least this often (default 20)\n"
         "  --data-records         also write one metadata record per TCP segment and TLS\n"
@@ -59,6 +72,8 @@ static const char usage[] =
 
 struct opts {
 	int fd;
+	const char *record, *replay, *pcap;
+	long capture_bytes;
 	long stats_interval;
 	long drain_ms;
 	bool data_records; /* one JSON record per segment / TLS call */
@@ -70,8 +85,11 @@ struct processor {
 	struct handoff h;
 	struct ringbuf rb;
 	struct ringbuf rb_l7; /* unused without L7 capture (h.l7_fd < 0) */
-	struct l7_ctx l7;
-	struct conntrack ct; /* reassembly state per connection */
+	struct pipeline pl;   /* L7 records to requests */
+	struct recfile rec;   /* --record */
+	bool recording;
+	bool l7_on; /* the pipeline was started (L7 capture, --replay or --pcap) */
+	struct pcap_source *pcap;
 	uint64_t drains;
 	const volatile uint64_t *kstats;
 	size_t kstats_map_len;
@@ -97,6 +115,22 @@ static long parse_long(const char *opt, const char *s, long min, long max)
 	return v;
 }
 
+/* Exactly one input: the loader's socket, a --replay file or a --pcap file. */
+static void check_sources(const struct opts *o, bool extra)
+{
+	int inputs = (o->fd >= 0) + !!o->replay + !!o->pcap;
+	const char *why = extra         ? "unexpected argument"
+	                  : inputs == 0 ? "one of --fd N, --replay FILE or --pcap FILE is required"
+	                  : inputs > 1  ? "--fd, --replay and --pcap exclude each other"
+	                  : o->record && o->fd < 0 ? "--record needs --fd (live input)"
+	                                           : NULL;
+
+	if (why) {
+		fprintf(stderr, "bpfwarden-processor: %s\n%s", why, usage);
+		exit(EXIT_USAGE);
+	}
+}
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
@@ -104,6 +138,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "stats-interval", required_argument, NULL, 's' },
 		{ "drain-interval-ms", required_argument, NULL, 'd' },
 		{ "data-records", no_argument, NULL, 'n' },
+		{ "record", required_argument, NULL, 'R' },
+		{ "replay", required_argument, NULL, 'P' },
+		{ "pcap", required_argument, NULL, 'C' },
+		{ "capture-bytes", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -113,6 +151,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .fd = -1,
 		            .stats_interval = STATS_INTERVAL_DEFAULT,
 		            .drain_ms = DRAIN_MS_DEFAULT,
+		            .capture_bytes = L7_CAPTURE_DEFAULT,
 		            .data_records = false };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "vh", longs, NULL)) != -1) {
@@ -125,6 +164,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->drain_ms = parse_long("--drain-interval-ms", optarg, 1, DRAIN_MS_MAX);
 		else if (c == 'n')
 			o->data_records = true;
+		else if (c == 'R')
+			o->record = optarg;
+		else if (c == 'P')
+			o->replay = optarg;
+		else if (c == 'C')
+			o->pcap = optarg;
+		else if (c == 'b')
+			o->capture_bytes = parse_long("--capture-bytes", optarg, 1, L7_CAPTURE_MAX);
 		else if (c == 'v')
 			o->verbose = true;
 		else if (c == 'h')
@@ -135,11 +182,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			        argv[optind - 1]),
 			        exit(EXIT_USAGE);
 	}
-	if (optind < argc || o->fd < 0) {
-		fprintf(stderr, "bpfwarden-processor: %s\n%s",
-		        o->fd < 0 ? "--fd N is required" : "unexpected argument", usage);
-		exit(EXIT_USAGE);
-	}
+	check_sources(o, optind < argc);
 }
 
 static int64_t clock_ns(clockid_t id)
@@ -152,17 +195,50 @@ static int64_t clock_ns(clockid_t id)
 
 static void emit(json_t *o)
 {
-	/* One object per line; compact, keys in insertion order. */
-	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
+	/* One object per line; compact, keys in insertion order. Dumped into
+	 * a buffer and written with one fwrite: json_dumpf() writes token by
+	 * token, which cost a quarter of the replay benchmark. */
+	static char line[64 * 1024];
+	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	size_t n = json_dumpb(o, line, sizeof(line) - 1, flags);
+
+	if (n > 0 && n < sizeof(line)) {
+		line[n] = '\n';
+		fwrite(line, 1, n + 1, stdout);
+	} else if (json_dumpf(o, stdout, flags) == 0) {
 		fputc('\n', stdout);
+	}
 	json_decref(o);
+}
+
+static void emit_line(const char *line, size_t len)
+{
+	fwrite(line, 1, len, stdout);
+}
+
+/* --record: a write error stops the recording, not the agent. */
+static void record(struct processor *p, enum recfile_source src, const void *rec, uint32_t len)
+{
+	int r;
+
+	if (!p->recording)
+		return;
+	r = recfile_write(&p->rec, src, rec, len);
+	if (r < 0) {
+		log_error("--record %s: %s; recording stopped after %llu records\n", p->o.record,
+		          strerror(-r), (unsigned long long)p->rec.records);
+		p->recording = false;
+	}
 }
 
 static int on_record(void *ctx, const void *rec, uint32_t len)
 {
 	struct processor *p = ctx;
 	json_t *o;
-	int r = events_decode(&p->ev, rec, len, &o);
+	int r;
+
+	record(p, RECFILE_SECURITY, rec, len);
+	r = events_decode(&p->ev, rec, len, &o);
 
 	if (r == 0)
 		emit(o);
@@ -173,113 +249,22 @@ static int on_record(void *ctx, const void *rec, uint32_t len)
 	return 0;
 }
 
-/* No parser consumes the streams yet: reassembly runs for its counters. */
-static void no_data(void *ctx, const uint8_t *p, uint32_t len)
-{
-	(void)ctx, (void)p, (void)len;
-}
-
-static void no_gap(void *ctx, uint64_t len, enum reasm_gap_reason why)
-{
-	(void)ctx, (void)len, (void)why;
-}
-
-static const struct reasm_ops count_ops = { no_data, no_gap };
-
-/* Feed one validated data record to its connection's stream. */
-static void track_segment(struct processor *p, const struct l7_data *d)
-{
-	struct conn *c;
-
-	if (d->dir > L7_INGRESS || !d->hdr.cookie) {
-		p->l7.malformed++;
-		return;
-	}
-	c = conntrack_get(&p->ct, d->hdr.cookie, true, d->hdr.ts_boot_ns);
-	if (!c) {
-		p->ct.untracked++;
-		return;
-	}
-	if (reasm_push(&c->dir[d->dir], d->seq, d->seg_len, (const uint8_t *)(d + 1), d->cap_len,
-	               &count_ops, NULL, &c->stats[d->dir]) < 0)
-		p->l7.malformed++;
-}
-
-static json_t *stream_json(const struct reasm_stats *s)
-{
-	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "segments", (json_int_t)s->segments,
-	                 "bytes_captured", (json_int_t)s->bytes_delivered, "gap_bytes_truncated",
-	                 (json_int_t)s->gap_bytes_truncated, "gap_bytes_lost",
-	                 (json_int_t)(s->gap_bytes_lost + s->gap_bytes_evicted), "duplicate_bytes",
-	                 (json_int_t)s->duplicate_bytes);
-}
-
-/* A closed connection: flush its streams, describe them, forget it. */
-static void finish_conn(struct processor *p, const struct l7_hdr *h, json_t *o)
-{
-	struct conn *c = conntrack_get(&p->ct, h->cookie, false, h->ts_boot_ns);
-
-	if (!c)
-		return;
-	for (int d = 0; d < 2; d++)
-		reasm_flush(&c->dir[d], &count_ops, NULL, &c->stats[d]);
-	json_object_set_new(o, "stream",
-	                    json_pack("{s:o,s:o}", "egress", stream_json(&c->stats[0]), "ingress",
-	                              stream_json(&c->stats[1])));
-	conntrack_close(&p->ct, c, &count_ops, NULL);
-}
-
 static int on_l7_record(void *ctx, const void *rec, uint32_t len)
 {
 	struct processor *p = ctx;
-	const uint8_t *payload;
-	uint32_t plen;
-	json_t *o;
-	int r;
 
-	/* Without --data-records, segments and TLS calls are only counted. */
-	if (!p->o.data_records) {
-		r = l7_account(&p->l7, rec, len);
-		if (r == L7_DATA)
-			track_segment(p, rec);
-		if (r == L7_DATA || r == L7_TLS_DATA || r == -EBADMSG)
-			return 0;
-	}
-	r = l7_decode(&p->l7, rec, len, &o, &payload, &plen);
-	if (r == 0 && ((const struct l7_hdr *)rec)->kind == L7_DATA)
-		track_segment(p, rec);
-	if (r == 0 && ((const struct l7_hdr *)rec)->kind == L7_CONN_CLOSE)
-		finish_conn(p, rec, o);
-	if (r == 0)
-		emit(o);
-	else if (r == -ENOMEM)
-		return r;
-	else
-		log_debug("malformed L7 record of %u bytes skipped\n", len);
-	return 0;
+	record(p, RECFILE_L7, rec, len);
+	return pipeline_record(&p->pl, rec, len);
 }
 
-static json_t *reasm_stats_json(const struct conntrack *t)
+static json_t *pcap_json(const struct pcap_source_stats *s)
 {
-	const struct reasm_stats *s = &t->done;
-
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connections_tracked",
-	                 (json_int_t)t->n, "segments_untracked", (json_int_t)t->untracked,
-	                 "connections_expired", (json_int_t)t->expired, "segments",
-	                 (json_int_t)s->segments, "bytes_captured", (json_int_t)s->bytes_delivered,
-	                 "gap_bytes_truncated", (json_int_t)s->gap_bytes_truncated,
-	                 "gap_bytes_lost", (json_int_t)s->gap_bytes_lost, "gap_bytes_evicted",
-	                 (json_int_t)s->gap_bytes_evicted, "duplicate_bytes",
-	                 (json_int_t)s->duplicate_bytes);
-}
-
-static json_t *l7_stats(const struct l7_ctx *c)
-{
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "records", (json_int_t)c->records,
-	                 "conn_open", (json_int_t)c->conn_open, "conn_close",
-	                 (json_int_t)c->conn_close, "data", (json_int_t)c->data, "tls_data",
-	                 (json_int_t)c->tls, "payload_bytes_captured", (json_int_t)c->payload_bytes,
-	                 "records_malformed", (json_int_t)c->malformed);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "packets", (json_int_t)s->packets,
+	                 "tcp_segments", (json_int_t)s->tcp_segments, "non_tcp",
+	                 (json_int_t)s->non_tcp, "non_ip", (json_int_t)s->non_ip, "fragments",
+	                 (json_int_t)s->fragments, "truncated", (json_int_t)s->truncated,
+	                 "malformed", (json_int_t)s->malformed, "flows", (json_int_t)s->flows,
+	                 "segments_untracked", (json_int_t)s->flows_untracked);
 }
 
 static void emit_stats(struct processor *p)
@@ -287,10 +272,10 @@ static void emit_stats(struct processor *p)
 	json_t *s = events_stats(&p->ev, p->kstats, p->h.stats_entries, clock_ns(CLOCK_REALTIME));
 	json_t *proc = s ? json_object_get(s, "processor") : NULL;
 
-	if (proc && p->h.l7_fd >= 0) {
-		json_object_set_new(proc, "l7", l7_stats(&p->l7));
-		json_object_set_new(proc, "reassembly", reasm_stats_json(&p->ct));
-	}
+	if (proc && p->l7_on)
+		pipeline_stats(&p->pl, proc);
+	if (proc && p->pcap)
+		json_object_set_new(proc, "pcap", pcap_json(pcap_source_stats(p->pcap)));
 	if (s)
 		emit(s);
 	fflush(stdout);
@@ -427,8 +412,7 @@ static bool on_event(struct processor *p, const struct epoll_event *ev)
 		/* L7 records wake us only past a fill level: drain on a timer too. */
 		if (read(p->drainfd, &ticks, sizeof(ticks)) > 0) {
 			if (++p->drains % CONNTRACK_SWEEP_DRAINS == 0)
-				conntrack_expire(&p->ct, (uint64_t)clock_ns(CLOCK_BOOTTIME),
-				                 &count_ops, NULL);
+				pipeline_expire(&p->pl, (uint64_t)clock_ns(CLOCK_BOOTTIME));
 			return drain(p) == 0;
 		}
 		return true;
@@ -465,15 +449,155 @@ static void run(struct processor *p)
 	for (int i = 0; i < 64 && ringbuf_avail(&p->rb); i++)
 		if (drain(p) < 0)
 			break;
+}
+
+/* Library state that opens files or probes stdout on first use, set up
+ * while that is still allowed: jansson's hash seed (/dev/urandom),
+ * glibc's time-zone data (gmtime_r), and our own stdout buffer (glibc
+ * would otherwise fstat stdout and, for a terminal or /dev/null, try
+ * ioctl(TCGETS) on the first write, which the sandbox does not allow). */
+static void prepare_libraries(void)
+{
+	static char stdout_buf[64 * 1024];
+
+	json_object_seed(0);
+	tzset();
+	emit_stats_warmup();
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+}
+
+static void enter_sandbox(void)
+{
+	int r = sandbox_enter();
+
+	if (r < 0) {
+		log_error("entering the seccomp sandbox: %s\n", strerror(-r));
+		exit(EXIT_FATAL);
+	}
+}
+
+static void start_pipeline(struct processor *p, int64_t boot_to_real_ns)
+{
+	p->pl.l7.boot_to_real_ns = boot_to_real_ns;
+	if (pipeline_init(&p->pl, p->o.data_records, emit, emit_line) < 0) {
+		log_error("allocating the connection table: %s\n", strerror(ENOMEM));
+		exit(EXIT_FATAL);
+	}
+	p->l7_on = true;
+}
+
+static int pcap_record(void *ctx, const void *rec, uint32_t len)
+{
+	return pipeline_record(&((struct processor *)ctx)->pl, rec, len);
+}
+
+/* --pcap: timestamps are already wall-clock time (boot_to_real 0). */
+static int run_pcap(struct processor *p)
+{
+	struct pcap_source *ps;
+	char err[512];
+	int r = pcap_source_open(&ps, p->o.pcap, err, sizeof(err));
+
+	if (r < 0) {
+		log_error("%s\n", err);
+		return EXIT_FATAL;
+	}
+	p->pcap = ps;
+	start_pipeline(p, 0);
+	prepare_libraries();
+	enter_sandbox();
+	log_info("ready: sandboxed; reading %s\n", p->o.pcap);
+	r = pcap_source_run(ps, pcap_record, p, (uint32_t)p->o.capture_bytes);
+	if (r < 0)
+		log_error("--pcap %s: %s (records before it were processed)\n", p->o.pcap,
+		          r == -EIO ? pcap_source_error(ps) : strerror(-r));
+	pipeline_finish(&p->pl);
 	emit_stats(p);
+	p->pcap = NULL;
+	pcap_source_close(ps);
+	return r < 0 ? EXIT_FATAL : 0;
+}
+
+static int replay_one(struct processor *p, enum recfile_source src, uint32_t len)
+{
+	if (src == RECFILE_SECURITY)
+		return on_record(p, p->rec.buf, len);
+	return pipeline_record(&p->pl, p->rec.buf, len);
+}
+
+/* --replay: the records of a --record file, through the live path. */
+static int run_replay(struct processor *p)
+{
+	enum recfile_source src;
+	uint32_t len;
+	char err[512];
+	int r = recfile_open(&p->rec, p->o.replay, err, sizeof(err));
+
+	if (r < 0) {
+		log_error("%s\n", err);
+		return EXIT_FATAL;
+	}
+	p->ev.boot_to_real_ns = p->rec.boot_to_real_ns;
+	start_pipeline(p, p->rec.boot_to_real_ns);
+	prepare_libraries();
+	enter_sandbox();
+	log_info("ready: sandboxed; replaying %s\n", p->o.replay);
+	while ((r = recfile_read(&p->rec, &src, &len, err, sizeof(err))) > 0)
+		if (replay_one(p, src, len) < 0) {
+			r = -ENOMEM;
+			snprintf(err, sizeof(err), "--replay: %s", strerror(ENOMEM));
+			break;
+		}
+	if (r < 0)
+		log_error("%s (records before it were processed)\n", err);
+	pipeline_finish(&p->pl);
+	emit_stats(p);
+	recfile_close(&p->rec);
+	return r < 0 ? EXIT_FATAL : 0;
+}
+
+static int run_live(struct processor *p)
+{
+	char err[512];
+	int64_t b2r = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	int r = handoff_receive(p->o.fd, &p->h, err, sizeof(err));
+
+	if (r == 0)
+		r = handoff_verify(&p->h, err, sizeof(err));
+	if (r < 0) {
+		log_error("hand-off: %s\n", err);
+		return EXIT_FATAL;
+	}
+	map_fds(p);
+	if (p->h.l7_fd >= 0)
+		start_pipeline(p, b2r);
+	p->ev.boot_to_real_ns = b2r;
+	if (p->o.record) {
+		if (recfile_create(&p->rec, p->o.record, b2r, err, sizeof(err)) < 0) {
+			log_error("%s\n", err);
+			return EXIT_FATAL;
+		}
+		p->recording = true;
+	}
+	setup_loop(p);
+	prepare_libraries();
+	enter_sandbox();
+	log_info("ready: sandboxed (seccomp, no capabilities, bpf() denied); reading %llu-byte "
+	         "security ring buffer from loader pid %u\n",
+	         (unsigned long long)p->h.ringbuf_size, p->h.loader_pid);
+	run(p);
+	if (p->h.l7_fd >= 0)
+		pipeline_finish(&p->pl);
+	emit_stats(p);
+	if (p->o.record && recfile_close(&p->rec) < 0)
+		log_error("--record %s: %s\n", p->o.record, strerror(errno));
+	return p->loader_gone ? EXIT_FATAL : 0;
 }
 
 int main(int argc, char **argv)
 {
-	static char stdout_buf[64 * 1024];
 	static struct processor p;
 	char err[256];
-	int r;
 
 	parse_args(argc, argv, &p.o);
 	log_init("bpfwarden-processor", p.o.verbose ? LOG_DEBUG : LOG_INFO);
@@ -485,39 +609,9 @@ int main(int argc, char **argv)
 		log_error("PR_SET_DUMPABLE/RLIMIT_CORE: %s\n", strerror(errno));
 		return EXIT_FATAL;
 	}
-	r = handoff_receive(p.o.fd, &p.h, err, sizeof(err));
-	if (r == 0)
-		r = handoff_verify(&p.h, err, sizeof(err));
-	if (r < 0) {
-		log_error("hand-off: %s\n", err);
-		return EXIT_FATAL;
-	}
-	map_fds(&p);
-	if (p.h.l7_fd >= 0 && conntrack_init(&p.ct) < 0) {
-		log_error("allocating the connection table: %s\n", strerror(ENOMEM));
-		return EXIT_FATAL;
-	}
-	p.ev.boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
-	p.l7.boot_to_real_ns = p.ev.boot_to_real_ns;
-	setup_loop(&p);
-	/* Library state that opens files on first use, initialised while
-	 * opening files is still allowed: jansson's hash seed (/dev/urandom)
-	 * and glibc's time-zone data (gmtime_r). */
-	json_object_seed(0);
-	tzset();
-	emit_stats_warmup();
-	/* Our own stdout buffer: glibc would otherwise allocate one on the
-	 * first write and probe the stream with fstat and, for a terminal or
-	 * /dev/null, ioctl(TCGETS), which the sandbox does not allow. */
-	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
-	r = sandbox_enter();
-	if (r < 0) {
-		log_error("entering the seccomp sandbox: %s\n", strerror(-r));
-		return EXIT_FATAL;
-	}
-	log_info("ready: sandboxed (seccomp, no capabilities, bpf() denied); reading %llu-byte "
-	         "security ring buffer from loader pid %u\n",
-	         (unsigned long long)p.h.ringbuf_size, p.h.loader_pid);
-	run(&p);
-	return p.loader_gone ? EXIT_FATAL : 0;
+	if (p.o.pcap)
+		return run_pcap(&p);
+	if (p.o.replay)
+		return run_replay(&p);
+	return run_live(&p);
 }

@@ -16,12 +16,25 @@ Suite *ringbuf_suite(void);
 Suite *scrub_suite(void);
 Suite *seccomp_suite(void);
 Suite *text_suite(void);
+Suite *session_suite(void);
+Suite *proto_http1_suite(void);
+Suite *proto_http2_suite(void);
+Suite *proto_pgsql_suite(void);
+Suite *proto_mysql_suite(void);
+Suite *proto_redis_suite(void);
+Suite *proto_kafka_suite(void);
+Suite *pcap_source_suite(void);
+Suite *recfile_suite(void);
+Suite *pipeline_suite(void);
 
 int main(void)
 {
 	Suite *(*const suites[])(void) = {
-		args_suite,  conntrack_suite, events_suite, handoff_suite, ipc_suite,
-		reasm_suite, ringbuf_suite,   scrub_suite,  seccomp_suite, text_suite,
+		args_suite,        conntrack_suite,   events_suite,      handoff_suite,
+		ipc_suite,         reasm_suite,       ringbuf_suite,     scrub_suite,
+		seccomp_suite,     text_suite,        session_suite,     proto_http1_suite,
+		proto_http2_suite, proto_pgsql_suite, proto_mysql_suite, proto_redis_suite,
+		proto_kafka_suite, pcap_source_suite, recfile_suite,     pipeline_suite,
 	};
 	SRunner *runner = srunner_create(NULL);
 	int failed;

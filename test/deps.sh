@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install every build and test dependency from Debian's packages, idempotently.
-# The servers (nginx, redis, PostgreSQL) are test peers: the tests start their
+# The servers (nginx, redis, PostgreSQL, MariaDB) are test peers: the tests start their
 # own instances on loopback ports; the packages' system services are not used.
 # Runs apt-get through $SUDO (empty when already root). libbpf >= 1.4 and
 # bpftool come from bookworm-backports: Debian 12's libbpf 1.1 lacks
@@ -9,7 +9,9 @@ set -eu
 
 PKGS="clang llvm gcc make pkg-config libelf-dev zlib1g-dev libseccomp-dev libcap-dev
       libjansson-dev check jq util-linux procps clang-format gawk
-      nginx curl openssl redis-server redis-tools postgresql postgresql-client wrk"
+      libnghttp2-dev libpcap-dev
+      nginx curl openssl redis-server redis-tools postgresql postgresql-client wrk
+      mariadb-server mariadb-client libdbd-mariadb-perl tcpdump"
 BACKPORTS_PKGS="libbpf-dev bpftool"
 SUDO=${SUDO-}
 

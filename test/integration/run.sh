@@ -21,6 +21,7 @@ log() { printf '%s\n' "$*" >&2; }
 
 # shellcheck source=test/integration/fixtures.sh
 . "$ROOT/test/integration/fixtures.sh"
+. "$ROOT/test/integration/parsing.sh"
 READER=$ROOT/build/test/l7_reader
 WRITER=$ROOT/build/test/tcp_writer
 
@@ -68,6 +69,8 @@ start_loader() {
 	shift
 	OUT=$WORK/$name.out
 	ERR=$WORK/$name.err
+	# gone before the start: wait_ready must not read an earlier run's log
+	rm -f "$OUT" "$ERR"
 	"$@" >"$OUT" 2>"$ERR" &
 	LOADER_PID=$!
 }
@@ -430,7 +433,10 @@ test_l7_http_and_https_are_captured() {
 		check "TLS records from curl, tied to its connection" [ "$(q 'select(.kind == "tls_data" and .comm == "curl" and .direction == "egress" and .conn_id != null)' | wc -l)" -ge 1 ] &&
 		check "TLS records from nginx" [ "$(q 'select(.kind == "tls_data" and .comm == "nginx")' | wc -l)" -ge 1 ] &&
 		check "only the scoped HTTP client was seen ($out_port)" [ "$out_port" = 1 ] &&
-		check "no payload written (the path is absent)" not grep -q -- "$path" <(q 'select(.kind != "exec")') &&
+		check "no payload in connection or segment records (the path is absent)" \
+			not grep -q -- "$path" <(q 'select(.kind != "exec" and .kind != "request")') &&
+		check "the path is parsed into request records" \
+			[ "$(q --arg p "$path" 'select(.kind == "request" and .attributes["url.path"] == $p)' | wc -l)" -ge 2 ] &&
 		check "nothing dropped" [ "$(last_stats | jq .kernel.l7_records_dropped_ringbuf_full)" = 0 ]
 }
 

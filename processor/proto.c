@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Transaction building helpers shared by the protocol parsers. */
+#include <string.h>
+
+#include "processor/proto.h"
+
+static const char *const names[PROTO__COUNT] = {
+	[PROTO_UNKNOWN] = "unknown",  [PROTO_HTTP1] = "http",  [PROTO_HTTP2] = "http2",
+	[PROTO_PGSQL] = "postgresql", [PROTO_MYSQL] = "mysql", [PROTO_REDIS] = "redis",
+	[PROTO_KAFKA] = "kafka",      [PROTO_TLS] = "tls",     [PROTO_NONE] = "none",
+};
+
+const char *proto_name(enum proto_id id)
+{
+	return (unsigned)id < PROTO__COUNT ? names[id] : "unknown";
+}
+
+void txn_init(struct l7_txn *t, enum proto_id proto, uint64_t start_ns)
+{
+	t->proto = proto;
+	t->status = TXN_OK;
+	t->start_ns = start_ns;
+	t->end_ns = start_ns;
+	t->nattrs = 0;
+}
+
+static struct txn_attr *slot(struct l7_txn *t, struct proto_counters *cnt)
+{
+	if (t->nattrs >= TXN_MAX_ATTRS) {
+		if (cnt)
+			cnt->attrs_dropped++;
+		return NULL;
+	}
+	return memset(&t->attrs[t->nattrs++], 0, sizeof(t->attrs[0]));
+}
+
+void txn_str(struct l7_txn *t, struct proto_counters *cnt, const char *key, const void *s,
+             size_t len, unsigned flags)
+{
+	struct txn_attr *a = slot(t, cnt);
+
+	if (!a)
+		return;
+	a->key = key;
+	a->type = TXN_STR;
+	a->str = s;
+	a->len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	a->flags = (uint8_t)flags;
+}
+
+void txn_int(struct l7_txn *t, struct proto_counters *cnt, const char *key, int64_t v)
+{
+	struct txn_attr *a = slot(t, cnt);
+
+	if (!a)
+		return;
+	a->key = key;
+	a->type = TXN_INT;
+	a->num = v;
+}
+
+void proto_emit(struct proto_io *io, const struct l7_txn *t)
+{
+	if ((unsigned)t->proto < PROTO__COUNT) {
+		io->cnt->txns[t->proto]++;
+		if (t->status == TXN_NO_RESPONSE)
+			io->cnt->no_response[t->proto]++;
+	}
+	if (io->emit)
+		io->emit(io, t);
+}
