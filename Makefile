@@ -229,7 +229,7 @@ FUZZ_SRCS_fuzz_replay := processor/recfile.c $(PIPELINE_SRCS)
 FUZZ_LIBS_fuzz_replay := jansson libnghttp2
 
 define FUZZ_RULES
-$(BUILD)/fuzz/$(1): test/fuzz/$(1).c test/fuzz/fuzz.h test/fuzz/fuzz_json.h $(FUZZ_SRCS_$(1))
+$(BUILD)/fuzz/$(1): test/fuzz/$(1).c test/fuzz/fuzz.h test/fuzz/fuzz_json.h test/fuzz/fuzz_session.h $(FUZZ_SRCS_$(1))
 	@mkdir -p $$(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $$(if $(FUZZ_LIBS_$(1)),$$(shell pkg-config --cflags $(FUZZ_LIBS_$(1)))) \
 		test/fuzz/$(1).c $(FUZZ_SRCS_$(1)) -o $$@ $$(call pc,$(FUZZ_LIBS_$(1)))

@@ -22,7 +22,7 @@
 
 #include "processor/proto.h"
 #include "processor/session.h"
-#include "test/fuzz/fuzz.h"
+#include "test/fuzz/fuzz_session.h"
 
 #define REC_HDR     3
 #define TEXT_MAX    1024 /* PG_TEXT_MAX */
@@ -107,28 +107,10 @@ static void on_txn(struct proto_io *io, const struct l7_txn *t)
 	k->emitted++;
 }
 
-static void check_detect(const uint8_t *p, size_t len)
-{
-	for (int side = PROTO_REQ; side <= PROTO_RESP; side++)
-		for (unsigned f = PROTO_CONN_START; f <= PROTO_MIDSTREAM; f++) {
-			enum proto_match m = proto_pgsql.detect((enum proto_side)side, p, len, f);
-
-			FUZZ_CHECK(m == PROTO_NO || m == PROTO_MAYBE || m == PROTO_YES);
-		}
-}
-
-/* @len bytes of @p on @side, as an exactly-sized heap copy. */
 static void feed(struct session *s, struct session_env *env, unsigned dir, const uint8_t *p,
                  size_t len, uint64_t ts)
 {
-	uint8_t *copy;
-
-	if (len == 0)
-		return;
-	copy = fuzz_dup(p, len);
-	check_detect(copy, len);
-	session_data(s, env, dir, copy, (uint32_t)len, ts);
-	free(copy);
+	fuzz_feed(&proto_pgsql, s, env, dir, p, len, ts);
 }
 
 static unsigned dir_of(enum proto_side side)
