@@ -245,6 +245,7 @@ static const struct h1_case exchanges[] = {
 	            "user_agent.original~S network.protocol.version=1.1 "
 	            "http.response.status_code=200 http.response.body.size=13 "
 	            "http.response.header.content-type=application/json "
+	            "http.response.header.content-type~S "
 	            "!http.request.body.size !http.request.method_original" },
 	  .unpaired = 0,
 	  .dropped = 0,
@@ -258,6 +259,7 @@ static const struct h1_case exchanges[] = {
 	                  "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found") },
 	  .want = { "status=ok http.request.method=POST url.path=/submit !url.query "
 	            "http.request.body.size=5 http.request.header.content-type=text/plain "
+	            "http.request.header.content-type~S "
 	            "http.response.status_code=201 http.response.body.size=0",
 	            "status=error http.request.method=GET url.path=/next "
 	            "http.response.status_code=404 http.response.body.size=9" },
