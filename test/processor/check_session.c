@@ -7,7 +7,7 @@
  *   'Q' request, 'A' answer: the parser reads at most TOY_PEEK payload bytes
  *       and skips the rest (io->skip);
  *   'W' request that must be seen whole (incomplete until it is);
- *   'S' answer that switches the stream to PROTO_NONE;
+ *   'S' answer that switches the stream to PROTO_NONE, 'U' to AFTER_ID;
  *   any other type byte is PROTO_INVALID.
  * Requests are paired with answers in order (at most TOY_PENDING pending).
  */
@@ -19,6 +19,7 @@
 #define TOY_PEEK    4
 #define TOY_PENDING 4
 #define TOY_ID      PROTO_REDIS /* any real id: the session only compares ids */
+#define AFTER_ID    PROTO_KAFKA /* what a 'U' answer switches to */
 
 struct toy {
 	unsigned n;
@@ -75,7 +76,7 @@ static long toy_parse(void *st, struct proto_io *io, enum proto_side side, const
 		return io->gap_after ? PROTO_INVALID : PROTO_INCOMPLETE;
 	plen = (size_t)p[1] << 8 | p[2];
 	if ((side == PROTO_REQ && p[0] != 'Q' && p[0] != 'W') ||
-	    (side == PROTO_RESP && p[0] != 'A' && p[0] != 'S'))
+	    (side == PROTO_RESP && p[0] != 'A' && p[0] != 'S' && p[0] != 'U'))
 		return PROTO_INVALID;
 	peek = plen < TOY_PEEK ? plen : TOY_PEEK;
 	need = 3 + (p[0] == 'W' ? plen : peek);
@@ -85,6 +86,8 @@ static long toy_parse(void *st, struct proto_io *io, enum proto_side side, const
 		need = len; /* salvage before a gap: what is there, skip the rest */
 	if (p[0] == 'S')
 		io->switch_to = PROTO_NONE;
+	if (p[0] == 'U')
+		io->switch_to = AFTER_ID;
 	if (side == PROTO_REQ) {
 		if (t->n == TOY_PENDING) {
 			io->cnt->pending_dropped[TOY_ID]++;
@@ -133,7 +136,63 @@ static const struct proto_parser toy = {
 	.close = toy_close,
 };
 
-static const struct proto_parser *const toy_table[] = { &toy, NULL };
+/*
+ * The protocol a 'U' answer switches to: it takes every byte, and at close
+ * emits one transaction saying how many it saw and what the first was.
+ */
+
+struct after {
+	uint64_t seen;
+	uint8_t first;
+};
+
+static enum proto_match after_detect(enum proto_side side, const uint8_t *p, size_t len,
+                                     unsigned flags)
+{
+	(void)side, (void)p, (void)len, (void)flags;
+	return PROTO_NO; /* reached only by a switch */
+}
+
+static long after_parse(void *st, struct proto_io *io, enum proto_side side, const uint8_t *p,
+                        size_t len)
+{
+	struct after *a = st;
+
+	(void)io, (void)side;
+	if (!a->seen)
+		a->first = p[0];
+	a->seen += len;
+	return (long)len;
+}
+
+static void after_gap(void *st, struct proto_io *io, enum proto_side side, uint64_t len)
+{
+	(void)st, (void)io, (void)side, (void)len;
+}
+
+static void after_close(void *st, struct proto_io *io)
+{
+	struct after *a = st;
+	struct l7_txn x;
+
+	txn_init(&x, AFTER_ID, 1);
+	txn_int(&x, io->cnt, "after.seen", (int64_t)a->seen);
+	txn_int(&x, io->cnt, "after.first", a->first);
+	proto_emit(io, &x);
+}
+
+static const struct proto_parser after = {
+	.name = "after",
+	.id = AFTER_ID,
+	.state_size = sizeof(struct after),
+	.detect = after_detect,
+	.init = toy_init,
+	.parse = after_parse,
+	.gap = after_gap,
+	.close = after_close,
+};
+
+static const struct proto_parser *const toy_table[] = { &toy, &after, NULL };
 
 static struct harness h;
 
@@ -379,6 +438,24 @@ START_TEST(switch_settles_and_stops_parsing)
 }
 END_TEST
 
+START_TEST(bytes_after_a_switch_go_to_the_new_parser)
+{
+	static const struct h_step steps[] = {
+		{ PROTO_REQ, "Q\0\1a", 4, 0 },
+		{ PROTO_RESP, "U\0\0xyz", 6, 0 }, /* "xyz" already belongs to the new protocol */
+		{ PROTO_RESP, "uvw", 3, 0 },
+	};
+
+	run(steps, 3);
+	ck_assert_int_eq(h.detected, AFTER_ID);
+	ck_assert_uint_eq(h.n, 2);
+	ck_assert_int_eq(h.txns[0].status, TXN_OK);
+	ck_assert_int_eq(h_int(&h.txns[1], "after.seen"), 6);
+	ck_assert_int_eq(h_int(&h.txns[1], "after.first"), 'x');
+	ck_assert_uint_eq(h.env.carry_bytes, 0);
+}
+END_TEST
+
 START_TEST(gap_before_detection_means_midstream)
 {
 	static const struct h_step steps[] = {
@@ -415,6 +492,7 @@ Suite *session_suite(void)
 	tcase_add_test(tc, tls_and_unknown_bytes_are_classified);
 	tcase_add_test(tc, switch_settles_and_stops_parsing);
 	tcase_add_test(tc, gap_before_detection_means_midstream);
+	tcase_add_test(tc, bytes_after_a_switch_go_to_the_new_parser);
 	suite_add_tcase(s, tc);
 	return s;
 }
