@@ -227,6 +227,7 @@ FUZZ_LIBS_fuzz_pcap   := libpcap jansson
 FUZZ_ARGS_fuzz_pcap   := -max_len=8192
 FUZZ_SRCS_fuzz_replay := processor/recfile.c $(PIPELINE_SRCS)
 FUZZ_LIBS_fuzz_replay := jansson libnghttp2
+FUZZ_ARGS_fuzz_replay := -max_len=8192 # several exchanges per input
 
 define FUZZ_RULES
 $(BUILD)/fuzz/$(1): test/fuzz/$(1).c test/fuzz/fuzz.h test/fuzz/fuzz_json.h test/fuzz/fuzz_session.h $(FUZZ_SRCS_$(1))

@@ -7,10 +7,18 @@
 
 int conntrack_init(struct conntrack *t)
 {
+	return conntrack_init_sized(t, CONNTRACK_MAX, CONNTRACK_POOL);
+}
+
+int conntrack_init_sized(struct conntrack *t, uint32_t max, size_t pool)
+{
 	memset(t, 0, sizeof(*t));
-	t->mask = 2 * CONNTRACK_MAX - 1;
+	if (max == 0 || max > CONNTRACK_MAX || (max & (max - 1)))
+		return -EINVAL;
+	t->max = max;
+	t->mask = 2 * max - 1;
 	t->slots = calloc((size_t)t->mask + 1, sizeof(*t->slots));
-	if (!t->slots || reasm_pool_create(&t->pool, CONNTRACK_POOL) < 0) {
+	if (!t->slots || reasm_pool_create(&t->pool, pool) < 0) {
 		conntrack_free(t);
 		return -ENOMEM;
 	}
@@ -46,7 +54,7 @@ struct conn *conntrack_get(struct conntrack *t, uint64_t cookie, bool create, ui
 		t->slots[i].last_ns = now_ns;
 		return &t->slots[i];
 	}
-	if (!create || !cookie || t->n == CONNTRACK_MAX)
+	if (!create || !cookie || t->n == t->max)
 		return NULL;
 	memset(&t->slots[i], 0, sizeof(t->slots[i]));
 	t->slots[i].cookie = cookie;

@@ -48,7 +48,8 @@ struct conn {
 
 struct conntrack {
 	struct conn *slots;
-	uint32_t mask; /* slots - 1; twice CONNTRACK_MAX slots */
+	uint32_t max;  /* connections tracked at once (CONNTRACK_MAX unless sized) */
+	uint32_t mask; /* slots - 1; twice max slots */
 	uint32_t n;
 	struct reasm_pool *pool;
 	uint64_t untracked;      /* segments of connections the full table could not take */
@@ -62,6 +63,13 @@ struct conntrack {
 
 /* 0, or -ENOMEM. */
 int conntrack_init(struct conntrack *t);
+
+/*
+ * A smaller table (fuzzing, tests): @max connections (a power of two, at
+ * most CONNTRACK_MAX) and an out-of-order pool of @pool bytes. 0, -EINVAL or
+ * -ENOMEM.
+ */
+int conntrack_init_sized(struct conntrack *t, uint32_t max, size_t pool);
 void conntrack_free(struct conntrack *t);
 
 /* The connection of @cookie (!= 0), created if @create and there is room; NULL otherwise. */

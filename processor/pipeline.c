@@ -77,12 +77,20 @@ static void before_close(void *ctx, struct conn *c)
 int pipeline_init(struct pipeline *pl, bool data_records, void (*out)(json_t *o),
                   void (*out_line)(const char *line, size_t len))
 {
+	return pipeline_init_sized(pl, CONNTRACK_MAX, CONNTRACK_POOL, data_records, out, out_line);
+}
+
+int pipeline_init_sized(struct pipeline *pl, uint32_t conns, size_t pool, bool data_records,
+                        void (*out)(json_t *o), void (*out_line)(const char *line, size_t len))
+{
 	int64_t b2r = pl->l7.boot_to_real_ns;
+	int r;
 
 	memset(pl, 0, sizeof(*pl));
 	pl->l7.boot_to_real_ns = b2r;
-	if (conntrack_init(&pl->ct) < 0)
-		return -ENOMEM;
+	r = conntrack_init_sized(&pl->ct, conns, pool);
+	if (r < 0)
+		return r;
 	pl->ct.before_close = before_close;
 	pl->ct.hook_ctx = pl;
 	pl->env.emit = on_txn;

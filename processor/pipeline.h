@@ -38,6 +38,10 @@ struct pipeline {
 int pipeline_init(struct pipeline *pl, bool data_records, void (*out)(json_t *o),
                   void (*out_line)(const char *line, size_t len));
 
+/* The same with a smaller connection table (fuzzing): see conntrack_init_sized(). */
+int pipeline_init_sized(struct pipeline *pl, uint32_t conns, size_t pool, bool data_records,
+                        void (*out)(json_t *o), void (*out_line)(const char *line, size_t len));
+
 /* One record as read from the L7 source: validated, counted, followed. 0 or -ENOMEM. */
 int pipeline_record(struct pipeline *pl, const void *rec, uint32_t len);
 

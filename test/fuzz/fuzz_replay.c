@@ -23,6 +23,9 @@
 #include "test/fuzz/fuzz.h"
 #include "test/fuzz/fuzz_json.h"
 
+#define FUZZ_CONNS 8           /* connection slots: more than the 4 cookies plus TLS streams */
+#define FUZZ_POOL  (64 * 1024) /* out-of-order bytes */
+
 static struct pipeline pl;
 static uint8_t rec[sizeof(struct l7_data) + L7_CAPTURE_MAX];
 
@@ -113,7 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i = 0;
 	uint64_t ts = 1000;
 
-	if (pipeline_init(&pl, false, sink, sink_line) < 0)
+	/* a small table: allocating and sweeping 32768 slots per input would
+	 * leave the fuzzer at a few executions per second */
+	if (pipeline_init_sized(&pl, FUZZ_CONNS, FUZZ_POOL, false, sink, sink_line) < 0)
 		abort();
 	while (i + 4 <= size) {
 		uint8_t o = in[i];
