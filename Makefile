@@ -43,6 +43,10 @@ PARSER_SRCS    := processor/session.c processor/proto.c processor/proto_table.c 
 PIPELINE_SRCS  := processor/pipeline.c processor/records.c processor/l7events.c \
 		  processor/conntrack.c processor/reasm.c processor/events.c processor/text.c \
 		  processor/scrub.c $(PARSER_SRCS)
+# The scrubber's building blocks (policy, URL/key templates, SQL normalizer,
+# detectors): unit-tested and fuzzed, not yet wired into the request records.
+SCRUB_SRCS     := processor/policy.c processor/scrub_url.c processor/scrub_sql.c \
+		  processor/detect.c
 PROCESSOR_SRCS := processor/main.c processor/ringbuf.c processor/sandbox.c processor/handoff.c \
 		  processor/recfile.c processor/pcap_source.c $(PIPELINE_SRCS) $(SHARED_SRCS)
 PROCESSOR_LIBS := jansson libcap libseccomp libnghttp2 libpcap
@@ -65,12 +69,17 @@ UNIT_TEST_SRCS := test/check_main.c test/ipc/check_ipc.c test/processor/check_ri
 		  test/processor/check_proto_mysql.c test/processor/check_proto_redis.c \
 		  test/processor/check_proto_kafka.c test/processor/check_pcap_source.c \
 		  test/processor/check_recfile.c test/processor/check_pipeline.c \
+		  test/processor/check_policy.c test/processor/check_scrub_url.c \
+		  test/processor/check_scrub_sql.c test/processor/check_scrub_sql_oracle.c \
+		  test/processor/check_detect.c \
 		  test/loader/check_args.c test/seccomp/check_filter.c
 UNIT_MOD_SRCS  := ipc/ipc.c ipc/fdpass.c ipc/log.c processor/ringbuf.c \
 		  processor/handoff.c processor/recfile.c processor/pcap_source.c \
-		  $(PIPELINE_SRCS) loader/args.c seccomp/filter.c
+		  $(PIPELINE_SRCS) $(SCRUB_SRCS) loader/args.c seccomp/filter.c
 UNIT_OBJS      := $(UNIT_TEST_SRCS:%.c=$(ASAN_OBJ)/%.o) $(UNIT_MOD_SRCS:%.c=$(ASAN_OBJ)/%.o)
-UNIT_LIBS      := check jansson libseccomp libnghttp2 libpcap
+UNIT_LIBS      := check jansson libseccomp libnghttp2 libpcap libcrypto
+# The SQL normalizer's oracle (test only): PostgreSQL's own parser.
+UNIT_LDLIBS    := -lpg_query
 
 .PHONY: all deps run test unit integration clean format check-format bpf-mount
 MAKEFLAGS += --no-print-directory
@@ -136,7 +145,7 @@ $(ASAN_OBJ)/%.o: %.c $(SECCOMP_GEN)
 
 $(BUILD)/test/unit: $(UNIT_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) $^ -o $@ $(call pc,$(UNIT_LIBS))
+	$(CC) $(SAN) $^ -o $@ $(call pc,$(UNIT_LIBS)) $(UNIT_LDLIBS)
 
 unit: $(BUILD)/test/unit
 	$(SUDO) env CI="$(CI)" $(BUILD)/test/unit
@@ -209,7 +218,7 @@ FUZZ_CFLAGS    := -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) -I. -I$(GEN) \
 		  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_PARSERS   := fuzz_http1 fuzz_http2 fuzz_pgsql fuzz_mysql fuzz_redis fuzz_kafka
 FUZZ_TARGETS   := fuzz_ipc fuzz_events fuzz_l7 fuzz_reasm fuzz_fdinfo fuzz_args fuzz_pcap \
-		  fuzz_replay $(FUZZ_PARSERS)
+		  fuzz_replay $(FUZZ_PARSERS) fuzz_policy fuzz_scrub_url fuzz_scrub_sql fuzz_detect
 FUZZ_SRCS_fuzz_ipc    := ipc/ipc.c
 FUZZ_SRCS_fuzz_events := processor/events.c processor/text.c processor/scrub.c
 FUZZ_SRCS_fuzz_l7     := processor/l7events.c processor/events.c processor/text.c processor/scrub.c
@@ -228,6 +237,13 @@ FUZZ_ARGS_fuzz_pcap   := -max_len=8192
 FUZZ_SRCS_fuzz_replay := processor/recfile.c $(PIPELINE_SRCS)
 FUZZ_LIBS_fuzz_replay := jansson libnghttp2
 FUZZ_ARGS_fuzz_replay := -max_len=8192 # several exchanges per input
+FUZZ_SRCS_fuzz_policy := processor/policy.c
+FUZZ_LIBS_fuzz_policy := jansson libcrypto
+FUZZ_ARGS_fuzz_policy := -dict=test/fuzz/policy.dict
+FUZZ_SRCS_fuzz_scrub_url := processor/scrub_url.c processor/text.c
+FUZZ_SRCS_fuzz_scrub_sql := processor/scrub_sql.c
+FUZZ_SRCS_fuzz_detect := processor/detect.c
+FUZZ_ARGS_fuzz_detect := -dict=test/fuzz/detect.dict
 
 define FUZZ_RULES
 $(BUILD)/fuzz/$(1): test/fuzz/$(1).c test/fuzz/fuzz.h test/fuzz/fuzz_json.h test/fuzz/fuzz_session.h $(FUZZ_SRCS_$(1))

@@ -6,8 +6,7 @@
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
-/* Length of the valid UTF-8 sequence at @s (@n bytes available), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t text_utf8_seq(const unsigned char *s, size_t n)
 {
 	uint32_t cp;
 	size_t len;
@@ -41,7 +40,7 @@ size_t text_utf8(const char *in, size_t len, char *out, size_t cap)
 	size_t i = 0, o = 0;
 
 	while (i < len && s[i] != '\0') {
-		size_t n = utf8_seq(s + i, len - i);
+		size_t n = text_utf8_seq(s + i, len - i);
 		const char *src = n ? in + i : replacement;
 		size_t w = n ? n : sizeof(replacement) - 1;
 

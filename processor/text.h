@@ -14,4 +14,10 @@
  */
 size_t text_utf8(const char *in, size_t len, char *out, size_t cap);
 
+/*
+ * Length of the valid, shortest-form UTF-8 sequence at @s (@n >= 1 bytes
+ * available; no surrogates, nothing above U+10FFFF), or 0.
+ */
+size_t text_utf8_seq(const unsigned char *s, size_t n);
+
 #endif

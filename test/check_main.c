@@ -26,6 +26,11 @@ Suite *proto_kafka_suite(void);
 Suite *pcap_source_suite(void);
 Suite *recfile_suite(void);
 Suite *pipeline_suite(void);
+Suite *policy_suite(void);
+Suite *scrub_url_suite(void);
+Suite *scrub_sql_suite(void);
+Suite *scrub_sql_oracle_suite(void);
+Suite *detect_suite(void);
 
 int main(void)
 {
@@ -35,6 +40,8 @@ int main(void)
 		seccomp_suite,     text_suite,        session_suite,     proto_http1_suite,
 		proto_http2_suite, proto_pgsql_suite, proto_mysql_suite, proto_redis_suite,
 		proto_kafka_suite, pcap_source_suite, recfile_suite,     pipeline_suite,
+		policy_suite,      scrub_url_suite,   scrub_sql_suite,   scrub_sql_oracle_suite,
+		detect_suite,
 	};
 	SRunner *runner = srunner_create(NULL);
 	int failed;

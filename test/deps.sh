@@ -9,7 +9,7 @@ set -eu
 
 PKGS="clang llvm gcc make pkg-config libelf-dev zlib1g-dev libseccomp-dev libcap-dev
       libjansson-dev check jq util-linux procps clang-format gawk
-      libnghttp2-dev libpcap-dev
+      libnghttp2-dev libpcap-dev libssl-dev libpg-query-dev
       nginx curl openssl redis-server redis-tools postgresql postgresql-client wrk
       mariadb-server mariadb-client libdbd-mariadb-perl tcpdump"
 BACKPORTS_PKGS="libbpf-dev bpftool"
