@@ -241,7 +241,8 @@ FUZZ_SRCS_fuzz_policy := processor/policy.c
 FUZZ_LIBS_fuzz_policy := jansson libcrypto
 FUZZ_ARGS_fuzz_policy := -dict=test/fuzz/policy.dict
 FUZZ_SRCS_fuzz_scrub_url := processor/scrub_url.c processor/text.c
-FUZZ_SRCS_fuzz_scrub_sql := processor/scrub_sql.c
+FUZZ_SRCS_fuzz_scrub_sql := processor/scrub_sql.c processor/text.c
+FUZZ_ARGS_fuzz_scrub_sql := -dict=test/fuzz/sql.dict
 FUZZ_SRCS_fuzz_detect := processor/detect.c
 FUZZ_ARGS_fuzz_detect := -dict=test/fuzz/detect.dict
 

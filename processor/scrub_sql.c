@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "processor/scrub_sql.h"
+#include "processor/text.h"
 
 #define DOLLAR_TAG_MAX 64 /* bytes of $tag$; PostgreSQL names have at most 63 */
 #define QIDENT_MAX     64 /* content of a kept "..." or `...`: MySQL's name limit */
@@ -274,34 +275,6 @@ static unsigned kw_flags(int kw)
 	return kw ? keywords[kw - 1].flags : 0;
 }
 
-/* Length of the valid UTF-8 sequence at @s (@n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp, min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, cp = s[0] & 0x1f, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, cp = s[0] & 0x0f, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, cp = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* A capture cut inside a UTF-8 character: its first bytes go, they say nothing. */
 static size_t trim_cut_char(const unsigned char *s, size_t len)
 {
@@ -368,7 +341,7 @@ static bool bq_shape(const char *s, size_t n)
 		return false;
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
-		size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+		size_t k = text_utf8_seq((const unsigned char *)s + i, n - i);
 
 		if (k == 0 || c < 0x20 || c == 0x7f || c == '\\' || c == '\'' || c == '"' ||
 		    c == '`')
@@ -541,7 +514,7 @@ static void lex_dollar(struct lexer *lx, struct tok *t)
 		return;
 	}
 	while (i < lx->len && ident_char(in[i]) && in[i] != '$') {
-		size_t k = utf8_seq(in + i, lx->len - i);
+		size_t k = text_utf8_seq(in + i, lx->len - i);
 
 		if (k == 0) {
 			set_tok(t, TK_BAD, s, i + 1, false);
@@ -594,7 +567,7 @@ static void lex_word(struct lexer *lx, struct tok *t)
 	size_t s = lx->pos, i = s;
 
 	while (i < lx->len && ident_char(in[i])) {
-		size_t k = utf8_seq(in + i, lx->len - i);
+		size_t k = text_utf8_seq(in + i, lx->len - i);
 
 		if (k == 0) {
 			set_tok(t, TK_BAD, s, i + 1, false);
