@@ -21,6 +21,8 @@
 #define CONNTRACK_POOL    (8u << 20)               /* bytes held out of order, all connections */
 #define CONNTRACK_IDLE_NS (300ull * 1000000000ull) /* no segment for this long: expire */
 
+#define CONNTRACK_EP_LEN 48 /* "[ipv6]:port" and its NUL */
+
 /* Keys with this bit are TLS streams (pid, SSL object), not socket cookies. */
 #define CONNTRACK_TLS_KEY (1ull << 63)
 
@@ -34,6 +36,8 @@ struct conn_meta {
 	char comm[L7_COMM_LEN];
 	uint8_t role; /* enum l7_role */
 	bool have_tuple;
+	bool have_endpoints; /* local/remote below are formatted from tuple */
+	char local[CONNTRACK_EP_LEN], remote[CONNTRACK_EP_LEN];
 	bool seen_open; /* L7_CONN_OPEN seen: the stream starts at the connection's start */
 };
 

@@ -53,7 +53,15 @@ static void on_txn(struct proto_io *io, const struct l7_txn *t)
 {
 	static char line[RECORDS_LINE_MAX];
 	struct pipeline *pl = io->emit_ctx;
-	size_t n = records_txn(t, pl->cur, pl->l7.boot_to_real_ns, &pl->rs, line, sizeof(line));
+	struct conn_meta *m = &pl->cur->meta;
+	size_t n;
+
+	/* formatted once per connection, not per request */
+	if (m->have_tuple && !m->have_endpoints)
+		m->have_endpoints =
+		        l7_endpoint(&m->tuple, true, m->local, sizeof(m->local)) == 0 &&
+		        l7_endpoint(&m->tuple, false, m->remote, sizeof(m->remote)) == 0;
+	n = records_txn(t, pl->cur, pl->l7.boot_to_real_ns, &pl->rs, line, sizeof(line));
 
 	if (n)
 		pl->out_line(line, n);
@@ -150,6 +158,7 @@ static void on_open(struct pipeline *pl, const struct l7_conn *r)
 	c->meta.start_ns = r->start_boot_ns ? r->start_boot_ns : r->hdr.ts_boot_ns;
 	c->meta.tuple = r->tuple;
 	c->meta.have_tuple = true;
+	c->meta.have_endpoints = false;
 	if (r->role != L7_ROLE_UNKNOWN)
 		c->meta.role = (uint8_t)r->role;
 }
@@ -245,12 +254,14 @@ static void tls_link(struct pipeline *pl, struct conn *c, uint64_t cookie, uint6
 	}
 	c->meta.link = cookie;
 	c->meta.have_tuple = false;
+	c->meta.have_endpoints = false;
 	tcp = conntrack_get(&pl->ct, cookie, false, now);
 	if (!tcp)
 		return;
 	tcp->meta.link = c->cookie;
 	c->meta.tuple = tcp->meta.tuple;
 	c->meta.have_tuple = tcp->meta.have_tuple;
+	c->meta.have_endpoints = false;
 	if (c->sess.role == PROTO_ROLE_UNKNOWN && !c->sess.parser)
 		c->sess.role = proto_role(tcp->meta.role);
 }

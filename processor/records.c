@@ -215,8 +215,11 @@ static void put_conn(struct w *w, const struct conn *c)
 		key(w, "comm", false);
 		str(w, comm, strlen(comm));
 	}
-	if (m->have_tuple && l7_endpoint(&m->tuple, true, l, sizeof(l)) == 0 &&
-	    l7_endpoint(&m->tuple, false, r, sizeof(r)) == 0) {
+	if (m->have_endpoints) {
+		kv_own(w, "local", m->local);
+		kv_own(w, "remote", m->remote);
+	} else if (m->have_tuple && l7_endpoint(&m->tuple, true, l, sizeof(l)) == 0 &&
+	           l7_endpoint(&m->tuple, false, r, sizeof(r)) == 0) {
 		kv_own(w, "local", l);
 		kv_own(w, "remote", r);
 	}
