@@ -61,6 +61,25 @@ static inline void fuzz_check_txn(const struct l7_txn *t, enum proto_id id)
 	}
 }
 
+/* The attributes the SQL parsers (PostgreSQL, MySQL) may emit. */
+static inline bool fuzz_sql_key(const char *k)
+{
+	static const char *const keys[] = {
+		"db.system.name",
+		"db.namespace",
+		"db.user",
+		"db.query.text",
+		"db.operation.name",
+		"db.response.status_code",
+		"db.response.returned_rows",
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(k, keys[i]))
+			return true;
+	return false;
+}
+
 /*
  * One session of @pp only, fed a script taken from the input, then closed:
  *
