@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Transaction building helpers shared by the protocol parsers. */
+#include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "processor/proto.h"
 
@@ -68,4 +70,51 @@ void proto_emit(struct proto_io *io, const struct l7_txn *t)
 	}
 	if (io->emit)
 		io->emit(io, t);
+}
+
+/* RFC 9110 tchar */
+static bool is_tchar(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+const struct proto_header *proto_headers_find(const struct proto_headers *hs, const char *name,
+                                              size_t len)
+{
+	if (!hs)
+		return NULL;
+	for (uint32_t i = 0; i < hs->n && i < PROTO_HEADERS_MAX; i++)
+		if (hs->h[i].len == len && strncasecmp(hs->h[i].name, name, len) == 0)
+			return &hs->h[i];
+	return NULL;
+}
+
+int proto_headers_add(struct proto_headers *hs, const char *name, size_t len)
+{
+	struct proto_header *h;
+
+	if (len == 0 || len >= PROTO_HEADER_NAME_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if (!is_tchar((unsigned char)name[i]))
+			return -EINVAL;
+	if (proto_headers_find(hs, name, len))
+		return -EEXIST;
+	if (hs->n >= PROTO_HEADERS_MAX)
+		return -ENOSPC;
+	h = &hs->h[hs->n];
+	memset(h, 0, sizeof(*h));
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		h->name[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	h->len = (uint32_t)len;
+	memcpy(h->req_key, "http.request.header.", sizeof("http.request.header.") - 1);
+	memcpy(h->req_key + sizeof("http.request.header.") - 1, h->name, len + 1);
+	memcpy(h->resp_key, "http.response.header.", sizeof("http.response.header.") - 1);
+	memcpy(h->resp_key + sizeof("http.response.header.") - 1, h->name, len + 1);
+	hs->n++;
+	return 0;
 }

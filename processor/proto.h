@@ -105,7 +105,8 @@ enum txn_attr_type {
 #define TXN_TRUNCATED (1u << 1) /* the value was cut (capture size, gap, parser limit) */
 
 struct txn_attr {
-	const char *key; /* OpenTelemetry semantic-convention name, a string literal */
+	const char *key; /* OpenTelemetry semantic-convention name: a string literal, or a
+	                    proto_headers key (both outlive every transaction) */
 	const char *str; /* TXN_STR: not NUL-terminated, valid during io->emit only */
 	uint32_t len;
 	uint8_t type;  /* enum txn_attr_type */
@@ -144,6 +145,43 @@ struct proto_counters {
 	uint64_t attrs_dropped;        /* attributes beyond TXN_MAX_ATTRS */
 };
 
+/*
+ * HTTP header names the parsers capture for the scrubber: the names its
+ * policy may let out in some form (kept, redacted or hashed), lowercase.
+ * Built once before the sandbox (processor/scrub_txn.c), read-only after.
+ * A parser that sees one of these headers emits its value under req_key
+ * ("http.request.header.<name>") or resp_key ("http.response.header.<name>"),
+ * at most PROTO_HEADER_VALUE_MAX bytes (TXN_TRUNCATED beyond) and flagged
+ * TXN_SENSITIVE; every other header value is never copied.
+ */
+#define PROTO_HEADERS_MAX      16  /* names a policy can ask for */
+#define PROTO_HEADER_NAME_MAX  64  /* one name, NUL included */
+#define PROTO_HEADER_VALUE_MAX 128 /* bytes kept of one captured value */
+#define PROTO_HEADER_KEY_MAX   (sizeof("http.response.header.") - 1 + PROTO_HEADER_NAME_MAX)
+
+struct proto_header {
+	char name[PROTO_HEADER_NAME_MAX]; /* lowercase token, NUL-terminated */
+	uint32_t len;                     /* strlen(name), >= 1 */
+	char req_key[PROTO_HEADER_KEY_MAX];
+	char resp_key[PROTO_HEADER_KEY_MAX];
+};
+
+struct proto_headers {
+	uint32_t n;
+	struct proto_header h[PROTO_HEADERS_MAX];
+};
+
+/*
+ * Add @name (@len bytes, any case; an RFC 9110 token) to @hs. Returns 0,
+ * -EEXIST when already there (nothing changes), -EINVAL for an empty, too
+ * long or non-token name, -ENOSPC when @hs holds PROTO_HEADERS_MAX names.
+ */
+int proto_headers_add(struct proto_headers *hs, const char *name, size_t len);
+
+/* The entry for header @name (@len bytes, any case) in @hs (may be NULL), or NULL. */
+const struct proto_header *proto_headers_find(const struct proto_headers *hs, const char *name,
+                                              size_t len);
+
 struct proto_io {
 	/* set by the session before each parse(); 0 in gap() and close(). Bytes held
 	 * in a carry keep the time of their first byte, which can be older than a
@@ -159,6 +197,7 @@ struct proto_io {
 	/* provided by the session: hands one transaction to the record writer */
 	void (*emit)(struct proto_io *io, const struct l7_txn *t);
 	void *emit_ctx;
+	const struct proto_headers *headers; /* headers to capture; NULL: none */
 };
 
 struct proto_parser {
@@ -203,7 +242,8 @@ const char *proto_name(enum proto_id id);
 void txn_init(struct l7_txn *t, enum proto_id proto, uint64_t start_ns);
 
 /*
- * Add an attribute. @key must be a string literal; @s is copied by
+ * Add an attribute. @key must outlive the transaction (a string literal or
+ * a proto_headers key); @s is copied by
  * reference (it must stay valid until io->emit returns). Beyond
  * TXN_MAX_ATTRS the attribute is dropped and counted in @cnt (may be NULL).
  */

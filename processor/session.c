@@ -44,6 +44,7 @@ static struct proto_io io_for(const struct session *s, struct session_env *env, 
 		.cnt = &env->cnt,
 		.emit = env->emit,
 		.emit_ctx = env->emit_ctx,
+		.headers = env->headers,
 	};
 }
 

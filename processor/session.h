@@ -30,6 +30,7 @@ struct session_env {
 	uint64_t carry_budget; /* ceiling for carry_bytes; 0: SESSION_CARRY_BUDGET */
 	uint64_t state_alloc_failed;
 	const struct proto_parser *const *table; /* parsers to try; NULL: proto_table */
+	const struct proto_headers *headers;     /* passed through io->headers; NULL: none */
 };
 
 #define SESSION_CARRY_BUDGET (64u << 20) /* default ceiling of all carry buffers */
