@@ -150,6 +150,7 @@ struct det_scan {
 		size_t from, end; /* [from, end) all in mask; end is len or a byte outside it */
 	} runs[RUN_CACHE_SLOTS];
 	size_t nruns;
+	uint32_t enabled; /* bit (1u << enum detector) set: that detector runs */
 };
 
 /* A match at i: [i, end) is replaced, but its first @keep bytes stay (a key name). */
@@ -1008,7 +1009,7 @@ static bool find_hit(struct det_scan *sc, size_t i, int prev, struct det_hit *be
 	for (size_t k = 0; k < sizeof(scanners) / sizeof(scanners[0]); k++) {
 		struct det_hit h;
 
-		if (!scanners[k](sc, i, prev, &h))
+		if (!scanners[k](sc, i, prev, &h) || !(sc->enabled & (1u << h.det)))
 			continue;
 		if (h.keep < min_redact)
 			min_redact = h.keep;
@@ -1079,7 +1080,7 @@ static void end_run(struct det_out *o, const struct det_scan *sc, size_t end)
 {
 	if (o->run == NO_RUN)
 		return;
-	if (entropy_secret(sc->s + o->run, end - o->run)) {
+	if ((sc->enabled & (1u << DET_ENTROPY)) && entropy_secret(sc->s + o->run, end - o->run)) {
 		o->n = o->run_out;
 		put_marker(o, DET_ENTROPY);
 	}
@@ -1121,9 +1122,10 @@ static void scan_all(struct det_scan *sc, struct det_out *o)
 	end_run(o, sc, sc->len);
 }
 
-static void scan_init(struct det_scan *sc, const char *in, size_t len)
+static void scan_init(struct det_scan *sc, const char *in, size_t len, uint32_t enabled)
 {
 	memset(sc, 0, sizeof(*sc));
+	sc->enabled = enabled;
 	sc->s = (const unsigned char *)in;
 	sc->len = len;
 	sc->pem_from = 1; /* empty caches: from > at */
@@ -1146,10 +1148,16 @@ static void clear_tail(struct det_out *o, size_t from)
 
 long detect_redact(const char *in, size_t len, char *out, size_t cap, uint64_t counts[DET__COUNT])
 {
+	return detect_redact_only(in, len, out, cap, counts, DETECT_ALL);
+}
+
+long detect_redact_only(const char *in, size_t len, char *out, size_t cap,
+                        uint64_t counts[DET__COUNT], uint32_t enabled)
+{
 	struct det_scan sc;
 	struct det_out o = { .buf = out, .cap = cap, .run = NO_RUN };
 
-	scan_init(&sc, in, len);
+	scan_init(&sc, in, len, enabled);
 	scan_all(&sc, &o);
 	if (o.n >= cap || o.n > LONG_MAX) {
 		clear_tail(&o, 0);
@@ -1169,7 +1177,7 @@ bool detect_any(const char *in, size_t len)
 	struct det_scan sc;
 	struct det_out o = { .buf = NULL, .cap = 0, .run = NO_RUN };
 
-	scan_init(&sc, in, len);
+	scan_init(&sc, in, len, DETECT_ALL);
 	scan_all(&sc, &o);
 	for (int d = 0; d < DET__COUNT; d++)
 		if (o.counts[d] > 0)

@@ -142,6 +142,18 @@ extern const char *const detector_names[DET__COUNT];
  */
 long detect_redact(const char *in, size_t len, char *out, size_t cap, uint64_t counts[DET__COUNT]);
 
+/* Every detector: the @enabled mask of detect_redact_only() that detect_redact() uses. */
+#define DETECT_ALL ((1u << DET__COUNT) - 1)
+
+/*
+ * detect_redact() with only the detectors whose bit (1u << enum detector)
+ * is set in @enabled (the policy's "detectors" switches). A disabled
+ * detector's matches are not taken, so its bytes stay raw unless an
+ * enabled one (high_entropy included) matches them.
+ */
+long detect_redact_only(const char *in, size_t len, char *out, size_t cap,
+                        uint64_t counts[DET__COUNT], uint32_t enabled);
+
 /* Whether detect_redact() would redact anything in @in: for tests and cheap pre-checks. */
 bool detect_any(const char *in, size_t len);
 

@@ -899,6 +899,28 @@ START_TEST(detect_big_linear)
 }
 END_TEST
 
+/* The policy's switches: a disabled detector's match stays, the others still redact. */
+START_TEST(detect_only_enabled)
+{
+	static const char in[] = "mail ops@example.com key AKIAIOSFODNN7EXAMPLE";
+	uint64_t counts[DET__COUNT] = { 0 };
+	char out[256];
+	long n;
+
+	n = detect_redact_only(in, sizeof(in) - 1, out, sizeof(out), counts,
+	                       DETECT_ALL & ~(1u << DET_EMAIL));
+	ck_assert_int_gt(n, 0);
+	ck_assert_str_eq(out, "mail ops@example.com key [REDACTED:aws_key]");
+	ck_assert_uint_eq(counts[DET_EMAIL], 0);
+	ck_assert_uint_eq(counts[DET_AWS_KEY], 1);
+	n = detect_redact_only(in, sizeof(in) - 1, out, sizeof(out), counts, 0);
+	ck_assert_int_eq(n, (long)sizeof(in) - 1);
+	ck_assert_str_eq(out, in);
+	n = detect_redact_only(in, sizeof(in) - 1, out, sizeof(out), counts, DETECT_ALL);
+	ck_assert_str_eq(out, "mail [REDACTED:email] key [REDACTED:aws_key]");
+}
+END_TEST
+
 Suite *detect_suite(void)
 {
 	Suite *s = suite_create("detect");
@@ -914,6 +936,7 @@ Suite *detect_suite(void)
 	tcase_add_loop_test(t, detect_overlaps, 0, (int)(sizeof(overlaps) / sizeof(overlaps[0])));
 	tcase_add_test(t, detect_counts_accumulate);
 	tcase_add_test(t, detect_names);
+	tcase_add_test(t, detect_only_enabled);
 	tcase_set_timeout(t, TEST_SLOW);
 	tcase_add_loop_test(b, detect_big_linear, 0, N_BIG);
 	tcase_set_timeout(b, TEST_SLOW);
