@@ -118,3 +118,59 @@ int proto_headers_add(struct proto_headers *hs, const char *name, size_t len)
 	hs->n++;
 	return 0;
 }
+
+void proto_hval_append(struct proto_hval *e, const char *sep, const uint8_t *v, size_t n, bool cut)
+{
+	size_t sl = e->len > 0 ? strlen(sep) : 0, room = PROTO_HEADER_VALUE_MAX - e->len, k;
+
+	if (e->flags & TXN_TRUNCATED)
+		return; /* nothing may follow a cut */
+	if (n == 0 && !cut)
+		return;
+	if (sl > room) {
+		e->flags |= TXN_TRUNCATED;
+		return;
+	}
+	memcpy(e->v + e->len, sep, sl);
+	room -= sl;
+	k = n < room ? n : room;
+	if (k > 0)
+		memcpy(e->v + e->len + sl, v, k);
+	e->len = (uint16_t)(e->len + sl + k);
+	if (k < n || cut)
+		e->flags |= TXN_TRUNCATED;
+}
+
+unsigned proto_capt_add(struct proto_capt *c, struct proto_counters *cnt,
+                        const struct proto_header *ph, const uint8_t *v, size_t n, bool cut)
+{
+	struct proto_hval *e;
+	unsigned i;
+
+	for (i = 0; i < c->n && c->e[i].h != ph; i++)
+		;
+	if (i == PROTO_CAPTURED_MAX) {
+		cnt->headers_not_captured++;
+		return 0;
+	}
+	e = &c->e[i];
+	if (i == c->n) {
+		c->n++;
+		e->h = ph;
+		e->len = 0;
+		e->flags = 0;
+	}
+	proto_hval_append(e, strcmp(ph->name, "cookie") ? ", " : "; ", v, n, cut);
+	return i + 1;
+}
+
+void proto_capt_emit(struct l7_txn *t, struct proto_counters *cnt, const struct proto_capt *c,
+                     enum proto_side side)
+{
+	for (unsigned i = 0; i < c->n && i < PROTO_CAPTURED_MAX; i++) {
+		const struct proto_hval *e = &c->e[i];
+
+		txn_str(t, cnt, side == PROTO_REQ ? e->h->req_key : e->h->resp_key, e->v, e->len,
+		        TXN_SENSITIVE | e->flags);
+	}
+}

@@ -143,6 +143,7 @@ struct proto_counters {
 	uint64_t resync_dropped_bytes; /* bytes dropped while looking for a message start */
 	uint64_t carry_overflow;       /* incomplete messages longer than PROTO_CARRY_MAX */
 	uint64_t attrs_dropped;        /* attributes beyond TXN_MAX_ATTRS */
+	uint64_t headers_not_captured; /* allowlisted header values beyond the per-message limit */
 };
 
 /*
@@ -170,6 +171,43 @@ struct proto_headers {
 	uint32_t n;
 	struct proto_header h[PROTO_HEADERS_MAX];
 };
+
+#define PROTO_CAPTURED_MAX 6 /* policy-named header values kept per message */
+_Static_assert(PROTO_HEADER_VALUE_MAX <= UINT16_MAX, "proto_hval.len holds a value's length");
+
+/* One captured header value; its attribute key is h->req_key or h->resp_key. */
+struct proto_hval {
+	const struct proto_header *h; /* in io->headers, which outlives every transaction */
+	uint16_t len;
+	uint8_t flags; /* TXN_TRUNCATED */
+	char v[PROTO_HEADER_VALUE_MAX];
+};
+
+/* The policy-named header values of one message, in order of first appearance. */
+struct proto_capt {
+	uint8_t n;
+	struct proto_hval e[PROTO_CAPTURED_MAX];
+};
+
+/*
+ * @sep then @v (@n bytes) after what @e holds, as far as
+ * PROTO_HEADER_VALUE_MAX goes; the rest is cut (TXN_TRUNCATED, and nothing
+ * is appended after a cut). @cut: @v itself was cut.
+ */
+void proto_hval_append(struct proto_hval *e, const char *sep, const uint8_t *v, size_t n, bool cut);
+
+/*
+ * The value of a header @ph names: a new entry, or joined to the entry of an
+ * earlier header of that name (", ", "; " for cookie). Returns 1 + the
+ * entry's index, or 0 when PROTO_CAPTURED_MAX names are already kept (the
+ * value is counted in cnt->headers_not_captured instead).
+ */
+unsigned proto_capt_add(struct proto_capt *c, struct proto_counters *cnt,
+                        const struct proto_header *ph, const uint8_t *v, size_t n, bool cut);
+
+/* Add @c's values to @t, keyed for @side, TXN_SENSITIVE: only the scrubber lets them out. */
+void proto_capt_emit(struct l7_txn *t, struct proto_counters *cnt, const struct proto_capt *c,
+                     enum proto_side side);
 
 /*
  * Add @name (@len bytes, any case; an RFC 9110 token) to @hs. Returns 0,

@@ -16,30 +16,43 @@
  * only what the attributes need. The first entry is in the state block; more
  * are allocated when requests are pipelined and freed in fini.
  *
+ * Header values the scrubber's policy names (io->headers, matched without
+ * regard to case) are kept per message: at most H1_CAPTURED_MAX names, each
+ * value at most PROTO_HEADER_VALUE_MAX bytes (TXN_TRUNCATED beyond, or when
+ * its line was cut), flagged TXN_SENSITIVE. A repeated field is joined to the
+ * first with ", " ("; " for cookie) within that bound, an obs-fold line to
+ * its field with SP (RFC 9110 5.3, RFC 9112 5.2); names beyond the bound are
+ * counted (headers_not_captured), not kept. Trailers are never captured.
+ *
  * What never leaves this file: any header value other than Host, User-Agent
- * and Content-Type (Authorization, Cookie, ... are not even copied), and the
- * userinfo of an absolute-form target.
+ * and those the policy names (Authorization, Cookie, ... are not even copied
+ * unless named), and the userinfo of an absolute-form target.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "processor/proto.h"
 
-#define H1_LINE_MAX      8192 /* a longer start or header line is cut here */
-#define H1_HEADERS_MAX   128  /* header (or trailer) lines per message */
-#define H1_PENDING_MAX   8    /* requests waiting for their response */
-#define H1_METHOD_MAX    16   /* bytes kept of a method token */
-#define H1_PATH_MAX      256  /* bytes kept of url.path */
-#define H1_QUERY_MAX     256  /* bytes kept of url.query */
-#define H1_HOST_MAX      128  /* bytes kept of server.address */
-#define H1_UA_MAX        128  /* bytes kept of user_agent.original */
-#define H1_CTYPE_MAX     64   /* bytes kept of a Content-Type value */
-#define H1_CL_DIGITS_MAX 18   /* significant Content-Length digits: < 2^63 */
-#define H1_CHUNK_HEX_MAX 15   /* significant chunk-size hex digits: < 2^60 */
+#define H1_LINE_MAX      8192               /* a longer start or header line is cut here */
+#define H1_HEADERS_MAX   128                /* header (or trailer) lines per message */
+#define H1_PENDING_MAX   8                  /* requests waiting for their response */
+#define H1_METHOD_MAX    16                 /* bytes kept of a method token */
+#define H1_PATH_MAX      256                /* bytes kept of url.path */
+#define H1_QUERY_MAX     256                /* bytes kept of url.query */
+#define H1_HOST_MAX      128                /* bytes kept of server.address */
+#define H1_UA_MAX        128                /* bytes kept of user_agent.original */
+#define H1_CAPTURED_MAX  PROTO_CAPTURED_MAX /* policy-named header values kept per message */
+#define H1_CL_DIGITS_MAX 18                 /* significant Content-Length digits: < 2^63 */
+#define H1_CHUNK_HEX_MAX 15                 /* significant chunk-size hex digits: < 2^60 */
 #define H1_PORT_DIGITS   5
 #define H1_STATUS_LEN    12         /* "HTTP/1.1 200" */
 #define H1_KNOWN_METHODS 9          /* h1_methods[] entries that semconv names */
 #define H1_SKIP_ALL      UINT64_MAX /* a body delimited by the connection's close */
+/* attributes a transaction can hold besides captured headers (emit_txn) */
+#define H1_ATTRS_BASE 11
+
+_Static_assert(H1_ATTRS_BASE + 2 * H1_CAPTURED_MAX <= TXN_MAX_ATTRS,
+               "every captured header value fits in the transaction");
 
 enum h1_phase {
 	H1_START = 0, /* expecting a request or status line */
@@ -62,7 +75,6 @@ enum h1_field {
 	F_QUERY,
 	F_HOST,
 	F_UA,
-	F_CTYPE,
 	F__COUNT,
 };
 
@@ -87,7 +99,7 @@ struct h1_req {
 	char query[H1_QUERY_MAX];
 	char host[H1_HOST_MAX];
 	char ua[H1_UA_MAX];
-	char ctype[H1_CTYPE_MAX];
+	struct proto_capt hdrs;
 };
 
 static const struct {
@@ -99,7 +111,6 @@ static const struct {
 	[F_QUERY] = { offsetof(struct h1_req, query), H1_QUERY_MAX },
 	[F_HOST] = { offsetof(struct h1_req, host), H1_HOST_MAX },
 	[F_UA] = { offsetof(struct h1_req, ua), H1_UA_MAX },
-	[F_CTYPE] = { offsetof(struct h1_req, ctype), H1_CTYPE_MAX },
 };
 
 /* The message being parsed on one side. */
@@ -113,17 +124,17 @@ struct h1_msg {
 	bool cl_seen, te_seen, te_chunked;
 	bool dropped; /* request: the pending FIFO had no room */
 	bool h2c;     /* response: Upgrade names h2c */
+	uint8_t fold; /* 1 + index of the captured value an obs-fold line continues; 0: none */
 };
 
 struct h1 {
 	struct h1_req
 	        *slot[H1_PENDING_MAX]; /* [0, count) pending, oldest first; slot[count] parsing */
 	uint8_t count;
-	uint8_t nalloc;             /* slot[0, nalloc) point to entries */
-	struct h1_msg msg[2];       /* by enum proto_side */
-	struct h1_str resp_ctype_f; /* of the response being parsed */
-	char resp_ctype[H1_CTYPE_MAX];
-	struct h1_req first; /* slot[] storage until requests are pipelined */
+	uint8_t nalloc;              /* slot[0, nalloc) point to entries */
+	struct h1_msg msg[2];        /* by enum proto_side */
+	struct proto_capt resp_hdrs; /* of the response being parsed */
+	struct h1_req first;         /* slot[] storage until requests are pipelined */
 };
 
 /* A line of the message: complete, or cut at H1_LINE_MAX or at a gap. */
@@ -362,8 +373,6 @@ static const struct {
 	{ "url.query", F_QUERY, TXN_SENSITIVE },
 	{ "server.address", F_HOST, 0 },
 	{ "user_agent.original", F_UA, TXN_SENSITIVE },
-	/* a header value: only the scrubber's allowlist may let it out */
-	{ "http.request.header.content-type", F_CTYPE, TXN_SENSITIVE },
 };
 
 static void add_req_attrs(struct l7_txn *t, struct proto_counters *cnt, const struct h1_req *r)
@@ -407,20 +416,19 @@ static void emit_txn(struct h1 *h, struct proto_io *io, const struct h1_req *r, 
 
 	txn_init(&t, PROTO_HTTP1, r->start_ns);
 	add_req_attrs(&t, io->cnt, r);
-	if (!answered) {
+	if (answered) {
+		t.end_ns = m->start_ns;
+		txn_int(&t, io->cnt, "http.response.status_code", m->status);
+		if (resp_body >= 0)
+			txn_int(&t, io->cnt, "http.response.body.size", resp_body);
+		t.status = status_is_error(io->role, m->status) ? TXN_ERROR : TXN_OK;
+	} else {
 		t.status = TXN_NO_RESPONSE;
 		t.end_ns = r->start_ns;
-		proto_emit(io, &t);
-		return;
 	}
-	t.end_ns = m->start_ns;
-	txn_int(&t, io->cnt, "http.response.status_code", m->status);
-	if (resp_body >= 0)
-		txn_int(&t, io->cnt, "http.response.body.size", resp_body);
-	if (h->resp_ctype_f.set)
-		txn_str(&t, io->cnt, "http.response.header.content-type", h->resp_ctype,
-		        h->resp_ctype_f.len, h->resp_ctype_f.flags | TXN_SENSITIVE);
-	t.status = status_is_error(io->role, m->status) ? TXN_ERROR : TXN_OK;
+	proto_capt_emit(&t, io->cnt, &r->hdrs, PROTO_REQ);
+	if (answered)
+		proto_capt_emit(&t, io->cnt, &h->resp_hdrs, PROTO_RESP);
 	proto_emit(io, &t);
 }
 
@@ -479,7 +487,51 @@ static void msg_reset(struct h1 *h, enum proto_side side)
 {
 	memset(&h->msg[side], 0, sizeof(h->msg[side]));
 	if (side == PROTO_RESP)
-		memset(&h->resp_ctype_f, 0, sizeof(h->resp_ctype_f));
+		h->resp_hdrs.n = 0;
+}
+
+/* ---- captured header values -------------------------------------------- */
+
+/* Where the message on @side keeps captured values; NULL: a request with no FIFO room. */
+static struct proto_capt *capt_of(struct h1 *h, enum proto_side side)
+{
+	struct h1_req *r;
+
+	if (side == PROTO_RESP)
+		return &h->resp_hdrs;
+	r = req_cur(h);
+	return r ? &r->hdrs : NULL;
+}
+
+/* A field line @nl bytes of name, value @v (OWS trimmed): kept when the policy names it. */
+static void capture(struct h1 *h, struct proto_io *io, enum proto_side side,
+                    const struct h1_line *ln, size_t nl, const uint8_t *v, size_t vl)
+{
+	const struct proto_header *ph = proto_headers_find(io->headers, (const char *)ln->s, nl);
+	struct proto_capt *c = ph ? capt_of(h, side) : NULL;
+	unsigned k;
+
+	if (!c)
+		return;
+	k = proto_capt_add(c, io->cnt, ph, v, vl, ln->cut != CUT_NONE);
+	h->msg[side].fold = ln->cut == CUT_NONE ? (uint8_t)k : 0;
+}
+
+/* obs-fold (RFC 9112 5.2): the line continues the previous field's value, joined with SP. */
+static long fold_line(struct h1 *h, enum proto_side side, const struct h1_line *ln)
+{
+	struct h1_msg *m = &h->msg[side];
+	struct proto_capt *c = m->fold ? capt_of(h, side) : NULL;
+	const uint8_t *v = ln->s;
+	size_t vl = ln->n;
+
+	if (!c || m->fold > c->n)
+		return 0; /* continues a value this parser does not keep */
+	trim(&v, &vl);
+	proto_hval_append(&c->e[m->fold - 1], " ", v, vl, ln->cut != CUT_NONE);
+	if (ln->cut != CUT_NONE)
+		m->fold = 0;
+	return 0;
 }
 
 /* ---- header fields ----------------------------------------------------- */
@@ -591,7 +643,6 @@ enum h1_hname {
 	HN_OTHER = 0,
 	HN_CONTENT_LENGTH,
 	HN_TRANSFER_ENCODING,
-	HN_CONTENT_TYPE,
 	HN_HOST,
 	HN_USER_AGENT,
 	HN_UPGRADE,
@@ -605,7 +656,6 @@ static enum h1_hname header_name(const uint8_t *s, size_t n)
 	} names[] = {
 		{ "content-length", HN_CONTENT_LENGTH },
 		{ "transfer-encoding", HN_TRANSFER_ENCODING },
-		{ "content-type", HN_CONTENT_TYPE },
 		{ "host", HN_HOST },
 		{ "user-agent", HN_USER_AGENT },
 		{ "upgrade", HN_UPGRADE },
@@ -631,7 +681,8 @@ static long framing_field(struct h1_msg *m, enum h1_hname id, const uint8_t *v, 
 	return 0;
 }
 
-static long header_field(struct h1 *h, enum proto_side side, const struct h1_line *ln)
+static long header_field(struct h1 *h, struct proto_io *io, enum proto_side side,
+                         const struct h1_line *ln)
 {
 	struct h1_msg *m = &h->msg[side];
 	struct h1_req *r = side == PROTO_REQ ? req_cur(h) : NULL;
@@ -642,21 +693,19 @@ static long header_field(struct h1 *h, enum proto_side side, const struct h1_lin
 	if (++m->nheaders > H1_HEADERS_MAX)
 		return PROTO_INVALID;
 	if (ln->s[0] == ' ' || ln->s[0] == '\t')
-		return 0; /* obs-fold: continues a value this parser does not keep */
+		return fold_line(h, side, ln);
+	m->fold = 0;
 	if (nl == 0 || nl == ln->n || ln->s[nl] != ':')
 		return ln->cut == CUT_GAP ? 0 : PROTO_INVALID;
 	v = ln->s + nl + 1;
 	vl = ln->n - nl - 1;
 	trim(&v, &vl);
+	capture(h, io, side, ln, nl, v, vl);
 	id = header_name(ln->s, nl);
 	if (id == HN_CONTENT_LENGTH || id == HN_TRANSFER_ENCODING)
 		return framing_field(m, id, v, vl, ln->cut);
-	if (id == HN_CONTENT_TYPE && side == PROTO_RESP)
-		str_set(&h->resp_ctype_f, h->resp_ctype, H1_CTYPE_MAX, v, vl, ln->cut);
-	else if (id == HN_UPGRADE && side == PROTO_RESP)
+	if (id == HN_UPGRADE && side == PROTO_RESP)
 		m->h2c = m->h2c || has_h2c(v, vl);
-	else if (id == HN_CONTENT_TYPE && r)
-		field_set(r, F_CTYPE, v, vl, ln->cut);
 	else if (id == HN_USER_AGENT && r)
 		field_set(r, F_UA, v, vl, ln->cut);
 	else if (id == HN_HOST && r && !r->host_from_target && !r->f[F_HOST].set)
@@ -977,7 +1026,7 @@ static long line_step(struct h1 *h, struct proto_io *io, enum proto_side side,
 		return side == PROTO_REQ ? request_line(h, io, ln) : status_line(h, io, ln);
 	case H1_HEADERS:
 		if (ln->n > 0 || ln->cut != CUT_NONE)
-			return header_field(h, side, ln);
+			return header_field(h, io, side, ln);
 		return side == PROTO_REQ ? request_end(h, io, stop) : response_end(h, io, stop);
 	case H1_CHUNK_SIZE:
 		return chunk_size(m, io, ln, stop);

@@ -10,12 +10,24 @@
  * by libnghttp2's HPACK inflater, fed incrementally, so a header block is
  * never buffered here; DATA payloads are skipped unseen (io->skip). Only
  * :method, :path, :authority (or host), :scheme, content-type, :status and
- * grpc-status are read; every other header (authorization, cookie,
- * grpc-message, ...) is decoded only to keep HPACK in step, then dropped.
+ * grpc-status are read, and the headers the scrubber's policy names
+ * (io->headers); every other header (authorization, cookie, grpc-message,
+ * ... unless named) is decoded only to keep HPACK in step, then dropped.
  *
- * Memory per connection: struct h2_conn (160 bytes), a stream table that
- * grows from H2_STREAMS_INITIAL to H2_STREAMS_MAX entries (720 bytes each;
- * when full, the oldest stream is dropped and counted), and one inflater
+ * Policy-named headers: at most H2_CAPTURED_MAX names per message (request
+ * headers; response headers and trailers; beyond, counted in
+ * headers_not_captured), each value at most PROTO_HEADER_VALUE_MAX bytes
+ * (TXN_TRUNCATED beyond), flagged TXN_SENSITIVE. A repeated field (or a
+ * trailer repeating a header) is joined to the first with ", " ("; " for
+ * cookie crumbs, RFC 9113 8.2.3) within that bound. Pseudo-headers,
+ * request trailers and interim (1xx) responses are never captured. The
+ * response's are collected per block and added to the stream when the block
+ * ends, so a 1xx block or an unpaired response leaves nothing behind.
+ *
+ * Memory per connection: struct h2_conn (1 KiB), a stream table that
+ * grows from H2_STREAMS_INITIAL to H2_STREAMS_MAX entries (2.4 KiB each, of
+ * which 1.7 KiB are captured header values; when full, the oldest stream is
+ * dropped and counted), and one inflater
  * per side whose dynamic table is at most H2_HPACK_TABLE_MAX bytes (plus
  * nghttp2's own bound of 64 KiB on one field while it is being decoded).
  *
@@ -66,6 +78,7 @@
 #define H2_DETECT_CHAIN        4 /* frame headers detect() checks in a run */
 #define H2_GRPC_CT             "application/grpc"
 #define H2_GRPC_CT_LEN         16
+#define H2_CAPTURED_MAX        PROTO_CAPTURED_MAX /* policy-named header values kept per message */
 
 enum h2_type {
 	H2_DATA = 0,
@@ -149,6 +162,8 @@ struct h2_frame {
 #define CUT_AUTH   0x04
 #define CUT_PATH   0x08
 
+/* One captured header value; its attribute key is h->req_key or h->resp_key. */
+
 struct h2_stream {
 	uint32_t id;
 	uint32_t rst_code;   /* RST_STREAM error code, 0: none */
@@ -163,6 +178,7 @@ struct h2_stream {
 	char scheme[H2_SCHEME_MAX];
 	char authority[H2_AUTHORITY_MAX];
 	char path[H2_PATH_MAX];
+	struct proto_capt req_hdrs, resp_hdrs;
 };
 
 enum h2_phase {
@@ -204,6 +220,7 @@ struct h2_conn {
 	bool req1_seen;  /* a request HEADERS on stream 1 was seen */
 	bool req_gap;    /* the request side lost bytes: its stream 1 may be behind a gap */
 	bool synth_done; /* the h2c stream 1 was paired */
+	struct proto_capt blk_hdrs; /* of the response header block in progress */
 };
 
 /* ---- frames and detection ---------------------------------------------- */
@@ -495,6 +512,9 @@ static void stream_emit(struct proto_io *io, const struct h2_stream *e, uint64_t
 	txn_str(&t, io->cnt, "network.protocol.version", "2", 1, 0);
 	add_request(&t, io, e);
 	add_response(&t, io, e);
+	/* last: when a gRPC stream has every attribute, header values are what is dropped */
+	proto_capt_emit(&t, io->cnt, &e->req_hdrs, PROTO_REQ);
+	proto_capt_emit(&t, io->cnt, &e->resp_hdrs, PROTO_RESP);
 	proto_emit(io, &t);
 }
 
@@ -641,6 +661,29 @@ static void resp_field(struct h2_side *s, const nghttp2_nv *nv)
 	}
 }
 
+/* A decoded field: kept in @c when it is a header (not a pseudo-header) the policy names. */
+static void capture(struct proto_capt *c, struct proto_io *io, const nghttp2_nv *nv)
+{
+	const struct proto_header *ph;
+
+	if (nv->namelen == 0 || nv->name[0] == ':')
+		return;
+	ph = proto_headers_find(io->headers, (const char *)nv->name, nv->namelen);
+	if (ph)
+		proto_capt_add(c, io->cnt, ph, nv->value, nv->valuelen, false);
+}
+
+/* The response block's values join the stream's: not an interim (1xx) response's. */
+static void capt_merge(struct h2_stream *e, struct proto_io *io, const struct h2_side *s,
+                       const struct proto_capt *blk)
+{
+	if (s->blk_status >= 100 && s->blk_status < 200)
+		return;
+	for (unsigned i = 0; i < blk->n && i < H2_CAPTURED_MAX; i++)
+		proto_capt_add(&e->resp_hdrs, io->cnt, blk->e[i].h, (const uint8_t *)blk->e[i].v,
+		               blk->e[i].len, blk->e[i].flags & TXN_TRUNCATED);
+}
+
 /* The inflater failed: keep what it decoded, drop the rest of the block and the context. */
 static void block_break(struct h2_side *s)
 {
@@ -649,8 +692,8 @@ static void block_break(struct h2_side *s)
 }
 
 /* Feed @n bytes of the block to the inflater; @final: they end the block. */
-static void hpack_feed(struct h2_conn *c, struct h2_side *s, const uint8_t *in, size_t n,
-                       bool final)
+static void hpack_feed(struct h2_conn *c, struct proto_io *io, struct h2_side *s, const uint8_t *in,
+                       size_t n, bool final)
 {
 	struct h2_stream *e = s->blk_kind == BLK_REQ ? stream_find(c, s->blk_stream) : NULL;
 	unsigned stalls = 0;
@@ -673,10 +716,14 @@ static void hpack_feed(struct h2_conn *c, struct h2_side *s, const uint8_t *in, 
 			block_break(s); /* never loop on a decoder that makes no progress */
 			return;
 		}
-		if ((fl & NGHTTP2_HD_INFLATE_EMIT) && e)
+		if ((fl & NGHTTP2_HD_INFLATE_EMIT) && e) {
 			req_field(e, &nv);
-		else if ((fl & NGHTTP2_HD_INFLATE_EMIT) && s->blk_kind == BLK_RESP)
+			capture(&e->req_hdrs, io, &nv);
+		} else if ((fl & NGHTTP2_HD_INFLATE_EMIT) && s->blk_kind == BLK_RESP) {
 			resp_field(s, &nv);
+			if (s->blk_status < 100 || s->blk_status >= 200)
+				capture(&c->blk_hdrs, io, &nv); /* an interim response's are not */
+		}
 		if (fl & NGHTTP2_HD_INFLATE_FINAL) {
 			nghttp2_hd_inflate_end_headers(s->hd);
 			return;
@@ -721,6 +768,8 @@ static void block_begin(struct h2_conn *c, struct proto_io *io, enum proto_side 
 	s->blk_grpc_status = -1;
 	s->blk_stream = f->sid;
 	s->blk_ts = io->ts_ns;
+	if (side == PROTO_RESP)
+		c->blk_hdrs.n = 0;
 	if (f->type == H2_PUSH_PROMISE)
 		s->blk_kind = BLK_IGNORE; /* decoded only to keep the server's table in step */
 	else if (side == PROTO_REQ)
@@ -761,6 +810,7 @@ static void resp_block_end(struct h2_conn *c, struct proto_io *io, const struct 
 		return;
 	}
 	e->flags |= ST_RESP;
+	capt_merge(e, io, s, &c->blk_hdrs);
 	if (s->blk_status && (e->status == 0 || e->status < 200))
 		e->status = s->blk_status;
 	if (!e->resp_ns)
@@ -1064,7 +1114,7 @@ static long fragment_step(struct h2_conn *c, struct proto_io *io, enum proto_sid
 	size_t n = len < s->left ? len : s->left;
 	bool last = n == s->left;
 
-	hpack_feed(c, s, p, n, last && (s->frag_flags & F_END_HEADERS));
+	hpack_feed(c, io, s, p, n, last && (s->frag_flags & F_END_HEADERS));
 	s->left -= (uint32_t)n;
 	if (!last)
 		return (long)n;

@@ -8,7 +8,8 @@
  *   0  u8 flags   bits 0-1: role (0 unknown, 1 client, 2-3 server);
  *                 bit 2: the connection is first seen midstream (a gap
  *                 first); bit 3: each side starts with its preface (the
- *                 client's magic and an empty SETTINGS, the server's SETTINGS)
+ *                 client's magic and an empty SETTINGS, the server's SETTINGS);
+ *                 bit 4: no header set (io->headers NULL) instead of capture_names
  *   then records until the input ends, each starting with u8 op:
  *      bit 0 side (0 request, 1 response), bits 1-2 kind:
  *      0 raw:     u16 len, then len bytes (cut to what is left)
@@ -20,9 +21,11 @@
  *      3 frame:   u8 type, u8 flags, u8 stream id, u16 len, then len payload bytes
  *
  * The emitter checks every transaction: HTTP/2 only, known attribute keys,
- * bounded readable values (ASan checks the copy), url.query and only it
- * sensitive, numbers in range, no end before the start; after the close no
- * carry byte is left allocated.
+ * bounded readable values (ASan checks the copy), url.query and header
+ * values and only they sensitive, numbers in range, no end before the start;
+ * header values only under keys of the set, at most PROTO_HEADER_VALUE_MAX
+ * bytes, each key once, at most CAPTURED_MAX per side, none without a set;
+ * after the close no carry byte is left allocated.
  */
 #include <stdbool.h>
 
@@ -38,6 +41,13 @@
 #define WIRE_MAX      (70 * 1024)
 #define VALUE_MAX     512 /* the longest value the parser keeps (H2_PATH_MAX) */
 #define DEFLATE_TABLE 4096
+#define CAPTURED_MAX  6 /* H2_CAPTURED_MAX: header values kept per message */
+
+/* More names than a message may capture; short, so the fuzzer finds them. */
+static const char *const capture_names[] = { "content-type", "x-request-id", "authorization",
+	                                     "cookie",       "x-a",          "x-b",
+	                                     "x-c",          "x-d" };
+static struct proto_headers capture_set;
 
 static const char *const keys[] = {
 	"network.protocol.version",
@@ -65,6 +75,18 @@ static bool known_key(const char *k)
 	return false;
 }
 
+/* 0: a request header's key of the set, 1: a response header's, -1: not a header key. */
+static int header_side(const struct txn_attr *a)
+{
+	for (uint32_t i = 0; i < capture_set.n; i++) {
+		if (a->key == capture_set.h[i].req_key)
+			return 0;
+		if (a->key == capture_set.h[i].resp_key)
+			return 1;
+	}
+	return -1;
+}
+
 static void check_int(const struct txn_attr *a)
 {
 	if (!strcmp(a->key, "http.response.status_code"))
@@ -80,8 +102,8 @@ static void check_int(const struct txn_attr *a)
 static void on_txn(struct proto_io *io, const struct l7_txn *t)
 {
 	static char copy[VALUE_MAX];
+	unsigned nhdr[2] = { 0, 0 };
 
-	(void)io;
 	FUZZ_CHECK(t->proto == PROTO_HTTP2);
 	FUZZ_CHECK(t->status == TXN_OK || t->status == TXN_ERROR || t->status == TXN_NO_RESPONSE);
 	FUZZ_CHECK(t->end_ns >= t->start_ns);
@@ -89,9 +111,22 @@ static void on_txn(struct proto_io *io, const struct l7_txn *t)
 	FUZZ_CHECK(t->nattrs <= TXN_MAX_ATTRS);
 	for (uint32_t i = 0; i < t->nattrs; i++) {
 		const struct txn_attr *a = &t->attrs[i];
+		int hs = a->key ? header_side(a) : -1;
 
-		FUZZ_CHECK(a->key && known_key(a->key));
-		FUZZ_CHECK(!strcmp(a->key, "url.query") == !!(a->flags & TXN_SENSITIVE));
+		FUZZ_CHECK(a->key && (hs >= 0 || known_key(a->key)));
+		FUZZ_CHECK((hs >= 0 || !strcmp(a->key, "url.query")) ==
+		           !!(a->flags & TXN_SENSITIVE));
+		if (hs >= 0) {
+			nhdr[hs]++;
+			for (uint32_t j = 0; j < i; j++)
+				FUZZ_CHECK(t->attrs[j].key != a->key);
+			FUZZ_CHECK(a->type == TXN_STR && a->len <= PROTO_HEADER_VALUE_MAX);
+			FUZZ_CHECK((a->flags & ~(TXN_SENSITIVE | TXN_TRUNCATED)) == 0);
+			FUZZ_CHECK(a->len == 0 || a->str);
+			if (a->len)
+				memcpy(copy, a->str, a->len);
+			continue;
+		}
 		if (a->type == TXN_INT) {
 			check_int(a);
 			continue;
@@ -99,6 +134,8 @@ static void on_txn(struct proto_io *io, const struct l7_txn *t)
 		FUZZ_CHECK(a->type == TXN_STR && a->len > 0 && a->len <= VALUE_MAX && a->str);
 		memcpy(copy, a->str, a->len);
 	}
+	FUZZ_CHECK(nhdr[0] <= CAPTURED_MAX && nhdr[1] <= CAPTURED_MAX);
+	FUZZ_CHECK(io->headers || nhdr[0] + nhdr[1] == 0);
 }
 
 struct script {
@@ -246,6 +283,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	memset(&sc, 0, sizeof(sc));
+	if (!capture_set.n)
+		for (size_t n = 0; n < sizeof(capture_names) / sizeof(capture_names[0]); n++)
+			FUZZ_CHECK(proto_headers_add(&capture_set, capture_names[n],
+			                             strlen(capture_names[n])) == 0);
+	sc.env.headers = data[0] & 16 ? NULL : &capture_set;
 	sc.env.emit = on_txn;
 	sc.role = data[0] & 3;
 	sc.role = sc.role == 3 ? PROTO_ROLE_SERVER : sc.role;

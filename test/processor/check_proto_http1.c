@@ -10,6 +10,12 @@
  * start, nothing secret in any attribute); the named malformed and truncated
  * cases check what they yield. Fixture headers carry Authorization, Cookie
  * and the like with the word "secret" in them: no attribute may hold it.
+ *
+ * Header capture: each case names the header set its session passes to the
+ * parser (io->headers): content-type alone (the default, as the default
+ * policy has it), none, or sets naming x-request-id, authorization and the
+ * like. Every header attribute of every run, twins included, must be one the
+ * set names, flagged sensitive and within PROTO_HEADER_VALUE_MAX.
  */
 #include <check.h>
 #include <stdio.h>
@@ -28,6 +34,9 @@ Suite *proto_http1_suite(void);
 #define SECRET      "secret"
 #define LONG_LINE   9000 /* beyond the parser's 8 KiB line limit */
 #define TEST_SLOW   120  /* seconds: every-split runs of the long fixtures under ASan */
+#define LONG_VALUE  300  /* a captured header value beyond PROTO_HEADER_VALUE_MAX */
+#define REQ_HDR     "http.request.header."
+#define RESP_HDR    "http.response.header."
 
 #define REQ(s)                                                                                     \
 	{                                                                                          \
@@ -51,6 +60,36 @@ Suite *proto_http1_suite(void);
 	}
 #define OK0 "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
+/* The header names a case's session captures. */
+enum hset {
+	HS_CTYPE = 0, /* content-type */
+	HS_NONE,      /* io->headers NULL */
+	HS_CAPTURE,   /* X-Request-Id, Authorization, Content-Type (added in mixed case) */
+	HS_MANY,      /* x-a ... x-h: more than a message may capture */
+	HS__COUNT,
+};
+
+static const char *const hset_names[HS__COUNT][9] = {
+	[HS_CTYPE] = { "content-type" },
+	[HS_CAPTURE] = { "X-Request-Id", "authorization", "Content-Type" },
+	[HS_MANY] = { "x-a", "x-b", "x-c", "x-d", "x-e", "x-f", "x-g", "x-h" },
+};
+
+static const struct proto_headers *hset(enum hset which)
+{
+	static struct proto_headers sets[HS__COUNT];
+	struct proto_headers *hs = &sets[which];
+
+	if (which == HS_NONE)
+		return NULL;
+	if (hs->n == 0)
+		for (size_t i = 0; hset_names[which][i]; i++)
+			ck_assert_int_eq(proto_headers_add(hs, hset_names[which][i],
+			                                   strlen(hset_names[which][i])),
+			                 0);
+	return hs;
+}
+
 /*
  * A conversation and what it must yield. want[i] describes transaction i:
  * space-separated "key=value" (string or number), "key~FLAGS" (exact flags:
@@ -63,6 +102,8 @@ struct h1_case {
 	const char *want[CASE_TXNS];            /* NULL-terminated */
 	int unpaired, dropped, errors, desyncs; /* the exact count, or NOT_CHECKED */
 	enum proto_id detected;                 /* 0: PROTO_HTTP1 */
+	enum hset hs;                           /* io->headers */
+	int not_captured;                       /* headers_not_captured, or NOT_CHECKED */
 };
 
 /* ---- checks ------------------------------------------------------------ */
@@ -139,6 +180,22 @@ static int check_spec(const struct h_txn *t, const char *spec, char *why, size_t
 	return 0;
 }
 
+/* A header attribute names a header of the set, is sensitive and is bounded. */
+static void check_header_attr(const struct harness *h, const char *name, const struct h_attr *x)
+{
+	size_t pre = !strncmp(x->key, REQ_HDR, strlen(REQ_HDR))     ? strlen(REQ_HDR)
+	             : !strncmp(x->key, RESP_HDR, strlen(RESP_HDR)) ? strlen(RESP_HDR)
+	                                                            : 0;
+
+	if (!pre)
+		return;
+	ck_assert_msg(proto_headers_find(h->env.headers, x->key + pre, strlen(x->key + pre)),
+	              "%s: %s is not in the header set", name, x->key);
+	ck_assert_msg(x->type == TXN_STR && (x->flags & TXN_SENSITIVE), "%s: %s not sensitive",
+	              name, x->key);
+	ck_assert_msg(x->len <= PROTO_HEADER_VALUE_MAX, "%s: %s is %u bytes", name, x->key, x->len);
+}
+
 /* What every run must keep, whatever its input. */
 static void check_invariants(const struct harness *h, const char *name)
 {
@@ -156,6 +213,7 @@ static void check_invariants(const struct harness *h, const char *name)
 
 			ck_assert_msg(x->type != TXN_STR || !memmem(x->str, x->len, SECRET, 6),
 			              "%s: txn %u attribute %s holds a secret", name, i, x->key);
+			check_header_attr(h, name, x);
 		}
 	}
 }
@@ -183,6 +241,7 @@ static void check_result(const struct h1_case *c, const struct harness *h)
 	check_counter(c->name, "pending_dropped", c->dropped, k->pending_dropped[PROTO_HTTP1]);
 	check_counter(c->name, "parse_errors", c->errors, k->parse_errors[PROTO_HTTP1]);
 	check_counter(c->name, "desyncs", c->desyncs, k->desyncs);
+	check_counter(c->name, "headers_not_captured", c->not_captured, k->headers_not_captured);
 	ck_assert_msg(h->detected == (c->detected ? c->detected : PROTO_HTTP1), "%s: detected %d",
 	              c->name, h->detected);
 }
@@ -217,6 +276,7 @@ static void run_case(const struct h1_case *c)
 	char why[WHY_MAX];
 	size_t n = nsteps(c);
 
+	harness_headers = hset(c->hs);
 	ck_assert_msg(harness_check_splits(&ref, PROTO_HTTP1, c->role, c->steps, n, why,
 	                                   sizeof(why)) == 0,
 	              "%s: %s", c->name, why);
@@ -722,6 +782,171 @@ static const struct h1_case gaps[] = {
 	  .desyncs = 0 },
 };
 
+/* ---- header capture (io->headers) ------------------------------------- */
+
+static const struct h1_case captures[] = {
+	{ .name = "named headers captured whatever their case; others never copied",
+	  .role = PROTO_ROLE_CLIENT,
+	  .hs = HS_CAPTURE,
+	  .steps = { REQ("GET /a HTTP/1.1\r\nHost: h\r\nX-REQUEST-ID: req-1\r\n"
+	                 "Authorization: \t tok-allowed \t\r\nCookie: sid=secret\r\n"
+	                 "X-Api-Key: secret-key\r\ncontent-type: text/plain\r\n"
+	                 "X-Request-Idx: secret\r\n\r\n"),
+	             RESP("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	                  "x-request-id: resp-1\r\nSet-Cookie: sid=secret\r\n"
+	                  "WWW-Authenticate: secret\r\nContent-Length: 0\r\n\r\n") },
+	  .want = { "status=ok url.path=/a " REQ_HDR "x-request-id=req-1 " REQ_HDR
+	            "x-request-id~S " REQ_HDR "authorization=tok-allowed " REQ_HDR
+	            "authorization~S " REQ_HDR "content-type=text/plain " REQ_HDR
+	            "content-type~S " RESP_HDR "content-type=application/json " RESP_HDR
+	            "content-type~S " RESP_HDR "x-request-id=resp-1 !" REQ_HDR "cookie !" REQ_HDR
+	            "x-api-key !" RESP_HDR "authorization !" RESP_HDR "set-cookie" },
+	  .unpaired = 0,
+	  .errors = 0,
+	  .desyncs = 0 },
+	{ .name = "no header set: nothing captured",
+	  .role = PROTO_ROLE_SERVER,
+	  .hs = HS_NONE,
+	  .steps = { REQ("POST /p HTTP/1.1\r\nContent-Type: text/plain\r\nX-Request-Id: r\r\n"
+	                 "Content-Length: 2\r\n\r\nok"),
+	             RESP("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: "
+	                  "0\r\n\r\n") },
+	  .want = { "status=ok url.path=/p http.request.body.size=2 !" REQ_HDR
+	            "content-type !" RESP_HDR "content-type !" REQ_HDR "x-request-id" },
+	  .unpaired = 0,
+	  .errors = 0 },
+	{ .name = "pipelined requests keep their own values, responses theirs",
+	  .role = PROTO_ROLE_SERVER,
+	  .hs = HS_CAPTURE,
+	  .steps = { REQ("GET /1 HTTP/1.1\r\nX-Request-Id: one\r\n\r\n"
+	                 "GET /2 HTTP/1.1\r\nX-Request-Id: two\r\nContent-Type: a/b\r\n\r\n"
+	                 "GET /3 HTTP/1.1\r\n\r\n"),
+	             RESP("HTTP/1.1 200 OK\r\nX-Request-Id: r-one\r\nContent-Length: "
+	                  "0\r\n\r\n" OK0) },
+	  .want = { "status=ok url.path=/1 " REQ_HDR "x-request-id=one " RESP_HDR
+	            "x-request-id=r-one !" REQ_HDR "content-type",
+	            "status=ok url.path=/2 " REQ_HDR "x-request-id=two " REQ_HDR
+	            "content-type=a/b !" RESP_HDR "x-request-id",
+	            "status=noresp url.path=/3 !" REQ_HDR "x-request-id !" RESP_HDR
+	            "x-request-id" },
+	  .unpaired = 0,
+	  .dropped = 0,
+	  .errors = 0 },
+	{ .name = "at most six names per message; the rest counted",
+	  .role = PROTO_ROLE_SERVER,
+	  .hs = HS_MANY,
+	  .steps = { REQ("GET /m HTTP/1.1\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nX-D: 4\r\nX-E: 5\r\n"
+	                 "X-F: 6\r\nX-G: 7\r\nX-A: 1b\r\nX-H: 8\r\n\r\n"),
+	             RESP("HTTP/1.1 200 OK\r\nX-H: 8\r\nX-G: 7\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\n"
+	                  "X-D: 4\r\nX-E: 5\r\nContent-Length: 0\r\n\r\n") },
+	  .want = { "status=ok " REQ_HDR "x-a~S " REQ_HDR "x-b=2 " REQ_HDR "x-f=6 !" REQ_HDR
+	            "x-g !" REQ_HDR "x-h " RESP_HDR "x-h=8 " RESP_HDR "x-g=7 " RESP_HDR
+	            "x-d=4 !" RESP_HDR "x-e" },
+	  .not_captured = 3,
+	  .unpaired = 0,
+	  .errors = 0 },
+	{ .name = "a value cut by a gap is truncated",
+	  .role = PROTO_ROLE_SERVER,
+	  .hs = HS_CAPTURE,
+	  .steps = { REQ("GET /g HTTP/1.1\r\nX-Request-Id: abc"), GAP(PROTO_REQ, 20) },
+	  .want = { "status=noresp url.path=/g " REQ_HDR "x-request-id=abc " REQ_HDR
+	            "x-request-id~ST" },
+	  .errors = 0,
+	  .desyncs = 1 },
+	{ .name = "an interim response's headers are not the final one's",
+	  .role = PROTO_ROLE_CLIENT,
+	  .hs = HS_CAPTURE,
+	  .steps = { REQ("GET /e HTTP/1.1\r\n\r\n"),
+	             RESP("HTTP/1.1 103 Early Hints\r\nX-Request-Id: early\r\n"
+	                  "Content-Type: x/early\r\n\r\n"
+	                  "HTTP/1.1 200 OK\r\nContent-Type: x/final\r\nContent-Length: "
+	                  "0\r\n\r\n") },
+	  .want = { "status=ok http.response.status_code=200 !" RESP_HDR "x-request-id " RESP_HDR
+	            "content-type=x/final" },
+	  .unpaired = 0,
+	  .errors = 0 },
+};
+
+START_TEST(test_captures)
+{
+	run_case(&captures[_i]);
+}
+END_TEST
+
+/* Repeated fields are joined, obs-fold lines continue only a captured value. */
+START_TEST(test_capture_join)
+{
+	static const struct h_step steps[] = {
+		REQ("GET /j HTTP/1.1\r\nX-Request-Id: a\r\nCookie: secret\r\nx-request-id:  b \r\n"
+		    "X-Request-Id:\r\nContent-Type: text/plain;\r\n charset=utf-8\r\n"
+		    "Authorization: t\r\n\tmore\r\nX-Api-Key: k\r\n secret-fold\r\n\r\n"),
+		RESP("HTTP/1.1 200 OK\r\nContent-Type:\r\nContent-Length: 0\r\n\r\n"),
+	};
+	static struct harness h;
+	char why[WHY_MAX];
+
+	harness_headers = hset(HS_CAPTURE);
+	ck_assert_msg(harness_check_splits(&h, PROTO_HTTP1, PROTO_ROLE_SERVER, steps, 2, why,
+	                                   sizeof(why)) == 0,
+	              "%s", why);
+	check_invariants(&h, "join");
+	ck_assert_uint_eq(h.n, 1);
+	ck_assert_str_eq(h_str(&h.txns[0], REQ_HDR "x-request-id"), "a, b");
+	ck_assert_str_eq(h_str(&h.txns[0], REQ_HDR "content-type"), "text/plain; charset=utf-8");
+	ck_assert_str_eq(h_str(&h.txns[0], REQ_HDR "authorization"), "t more");
+	ck_assert_str_eq(h_str(&h.txns[0], RESP_HDR "content-type"), "");
+	ck_assert_uint_eq(h_attr(&h.txns[0], REQ_HDR "x-request-id")->flags, TXN_SENSITIVE);
+	ck_assert_uint_eq(h.env.cnt.headers_not_captured, 0);
+}
+END_TEST
+
+static char value_buf[2][2 * LONG_VALUE + 512];
+
+/* Values beyond PROTO_HEADER_VALUE_MAX, alone or joined, are cut there and marked. */
+START_TEST(test_capture_long_value)
+{
+	struct h_step steps[2];
+	static struct harness h;
+	const struct h_attr *a;
+	char *p = value_buf[0], *q = value_buf[1], why[WHY_MAX];
+	size_t n = (size_t)sprintf(p, "GET /v HTTP/1.1\r\nX-Request-Id: ");
+
+	memset(p + n, 'v', LONG_VALUE);
+	n += LONG_VALUE;
+	n += (size_t)sprintf(p + n, "\r\nAuthorization: ");
+	memset(p + n, 'x', 100);
+	n += 100;
+	n += (size_t)sprintf(p + n, "\r\nAuthorization: ");
+	memset(p + n, 'y', 100);
+	n += 100;
+	strcpy(p + n, "\r\nAuthorization: z\r\n\r\n");
+	n = (size_t)sprintf(q, "HTTP/1.1 200 OK\r\nContent-Type: ");
+	memset(q + n, 'c', PROTO_HEADER_VALUE_MAX);
+	strcpy(q + n + PROTO_HEADER_VALUE_MAX, "\r\nContent-Length: 0\r\n\r\n");
+	steps[0] = (struct h_step){ PROTO_REQ, p, strlen(p), 0 };
+	steps[1] = (struct h_step){ PROTO_RESP, q, strlen(q), 0 };
+	harness_headers = hset(HS_CAPTURE);
+	ck_assert_msg(harness_check_splits(&h, PROTO_HTTP1, PROTO_ROLE_SERVER, steps, 2, why,
+	                                   sizeof(why)) == 0,
+	              "%s", why);
+	check_invariants(&h, "long value");
+	ck_assert_uint_eq(h.n, 1);
+	a = h_attr(&h.txns[0], REQ_HDR "x-request-id");
+	ck_assert_uint_eq(a->len, PROTO_HEADER_VALUE_MAX);
+	ck_assert_uint_eq(a->flags, TXN_SENSITIVE | TXN_TRUNCATED);
+	ck_assert(!memcmp(a->str, p + strlen("GET /v HTTP/1.1\r\nX-Request-Id: "),
+	                  PROTO_HEADER_VALUE_MAX));
+	a = h_attr(&h.txns[0], REQ_HDR "authorization"); /* 100 x, ", ", 26 y; z is dropped */
+	ck_assert_uint_eq(a->len, PROTO_HEADER_VALUE_MAX);
+	ck_assert_uint_eq(a->flags, TXN_SENSITIVE | TXN_TRUNCATED);
+	ck_assert(a->str[99] == 'x' && a->str[100] == ',' && a->str[101] == ' ' &&
+	          a->str[102] == 'y' && a->str[PROTO_HEADER_VALUE_MAX - 1] == 'y');
+	a = h_attr(&h.txns[0], RESP_HDR "content-type"); /* exactly the bound: whole */
+	ck_assert_uint_eq(a->len, PROTO_HEADER_VALUE_MAX);
+	ck_assert_uint_eq(a->flags, TXN_SENSITIVE);
+}
+END_TEST
+
 START_TEST(test_exchanges)
 {
 	run_case(&exchanges[_i]);
@@ -821,6 +1046,30 @@ START_TEST(test_long_header_line)
 		memcpy(p + n + i, SECRET, 6);
 	n += LONG_LINE;
 	strcpy(p + n, "\r\nUser-Agent: ua\r\nContent-Length: 2\r\n\r\nokGET /d HTTP/1.1\r\n\r\n");
+	c.steps[0] = data_step(PROTO_REQ, p);
+	c.steps[1] = data_step(PROTO_RESP, OK0 OK0);
+	run_case(&c);
+}
+END_TEST
+
+START_TEST(test_long_captured_line)
+{
+	struct h1_case c = { .name = "captured header beyond the line limit",
+		             .role = PROTO_ROLE_SERVER,
+		             .hs = HS_CAPTURE,
+		             .want = { "url.path=/c " REQ_HDR "x-request-id~ST " REQ_HDR
+		                       "authorization=after",
+		                       "url.path=/d" },
+		             .errors = 0,
+		             .unpaired = 0,
+		             .desyncs = 0 };
+	char *p = long_buf[2];
+	size_t n;
+
+	n = (size_t)sprintf(p, "GET /c HTTP/1.1\r\nX-Request-Id: ");
+	memset(p + n, 'r', LONG_LINE);
+	n += LONG_LINE;
+	strcpy(p + n, "\r\n continued\r\nAuthorization: after\r\n\r\nGET /d HTTP/1.1\r\n\r\n");
 	c.steps[0] = data_step(PROTO_REQ, p);
 	c.steps[1] = data_step(PROTO_RESP, OK0 OK0);
 	run_case(&c);
@@ -997,7 +1246,8 @@ END_TEST
 
 START_TEST(test_state_size)
 {
-	ck_assert_uint_le(proto_http1.state_size, 1536);
+	/* 1.7 KiB of it: the captured header values of a request and of a response */
+	ck_assert_uint_le(proto_http1.state_size, 2816);
 	ck_assert_str_eq(proto_http1.name, "http");
 	ck_assert_int_eq(proto_http1.id, PROTO_HTTP1);
 }
@@ -1014,11 +1264,15 @@ Suite *proto_http1_suite(void)
 	tcase_add_loop_test(tc, test_exchanges, 0, sizeof(exchanges) / sizeof(exchanges[0]));
 	tcase_add_loop_test(tc, test_malformed, 0, sizeof(malformed) / sizeof(malformed[0]));
 	tcase_add_loop_test(tc, test_gaps, 0, sizeof(gaps) / sizeof(gaps[0]));
+	tcase_add_loop_test(tc, test_captures, 0, sizeof(captures) / sizeof(captures[0]));
+	tcase_add_test(tc, test_capture_join);
+	tcase_add_test(tc, test_capture_long_value);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(slow, TEST_SLOW);
 	tcase_add_test(slow, test_long_target_cut_at_limits);
 	tcase_add_test(slow, test_long_request_line);
 	tcase_add_test(slow, test_long_header_line);
+	tcase_add_test(slow, test_long_captured_line);
 	tcase_add_test(slow, test_long_framing_header_invalid);
 	tcase_add_test(slow, test_too_many_headers);
 	suite_add_tcase(s, slow);

@@ -9,7 +9,10 @@
  * (harness_check_splits), and each success case has a truncated or
  * malformed twin. Every transaction of every case is also checked for what
  * must never leave: header values marked "secret" (authorization, cookie,
- * grpc-message), and a query string without TXN_SENSITIVE.
+ * grpc-message), a query string without TXN_SENSITIVE, and a header value
+ * the case's header set (io->headers) does not name, or not sensitive. The
+ * default set is the default policy's (accept, accept-encoding,
+ * content-encoding, content-length, content-type).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -35,6 +38,9 @@ Suite *proto_http2_suite(void);
 #define WHY_MAX      1024
 #define BIG_FIELD    17000 /* a header frame longer than the carry: streamed */
 #define MANY_STREAMS 70    /* more than H2_STREAMS_MAX */
+#define LONG_VALUE   300   /* a captured header value beyond PROTO_HEADER_VALUE_MAX */
+#define REQ_HDR      "http.request.header."
+#define RESP_HDR     "http.response.header."
 
 #define T_DATA     0
 #define T_HEADERS  1
@@ -939,6 +945,110 @@ static void b_push(void)
 	headers(2, ES, resp_200); /* the pushed response: not a request of the client's */
 }
 
+/* ---- header capture (io->headers) ----------------------------------------- */
+
+/* The header names a case's session captures. */
+enum hset {
+	HS_DEFAULT = 0, /* the default policy's */
+	HS_NONE,        /* io->headers NULL */
+	HS_CAPTURE,     /* X-Request-Id, authorization, Content-Type, x-trailer */
+	HS_MANY,        /* x-a ... x-h: more than a message may capture */
+	HS_RFC,         /* names in RFC 7541 C.4 and C.6 */
+	HS_JOIN,        /* x-request-id, cookie, authorization */
+	HS__COUNT,
+};
+
+static const char *const hset_names[HS__COUNT][9] = {
+	[HS_DEFAULT] = { "accept", "accept-encoding", "content-encoding", "content-length",
+	                 "content-type" },
+	[HS_CAPTURE] = { "X-Request-Id", "authorization", "Content-Type", "x-trailer" },
+	[HS_MANY] = { "x-a", "x-b", "x-c", "x-d", "x-e", "x-f", "x-g", "x-h" },
+	[HS_RFC] = { "cache-control", "location", "content-encoding", "custom-key" },
+	[HS_JOIN] = { "x-request-id", "cookie", "authorization" },
+};
+
+static const struct proto_headers *hset(enum hset which)
+{
+	static struct proto_headers sets[HS__COUNT];
+	struct proto_headers *hs = &sets[which];
+
+	if (which == HS_NONE)
+		return NULL;
+	if (hs->n == 0)
+		for (size_t i = 0; hset_names[which][i]; i++)
+			ck_assert_int_eq(proto_headers_add(hs, hset_names[which][i],
+			                                   strlen(hset_names[which][i])),
+			                 0);
+	return hs;
+}
+
+static const char *const req_cap1[] = {
+	":method",      "POST",        ":scheme",       "https",
+	":path",        "/c1",         ":authority",    "example.com",
+	"x-request-id", "id-1",        "authorization", "tok-allowed",
+	"cookie",       "s=secret",    "x-api-key",     "secret-key",
+	"content-type", "text/x-json", "x-request-idx", "secret",
+	NULL,
+};
+/* CONTENT-TYPE: names are matched whatever their case (an HTTP/2 peer should send lowercase) */
+static const char *const req_cap3[] = {
+	":method",       "GET",         ":scheme",      "https",        ":path",
+	"/c3",           ":authority",  "example.com",  "x-request-id", "id-1",
+	"authorization", "tok-allowed", "CONTENT-TYPE", "text/plain",   "x-api-key",
+	"secret-other",  NULL,
+};
+static const char *const resp_cap_100[] = { ":status", "100", "x-request-id", "early", NULL };
+static const char *const resp_cap3[] = { ":status",    "200",          "content-type",
+	                                 "text/html",  "x-request-id", "r-3",
+	                                 "set-cookie", "sid=secret",   NULL };
+static const char *const resp_cap1[] = { ":status",     "201",          "content-type",
+	                                 "text/x-json", "x-request-id", "r-1",
+	                                 NULL };
+static const char *const trl_cap[] = { "x-trailer", "tv", "grpc-message", "secret", NULL };
+
+/*
+ * Two requests, the second's values from the encoder's dynamic table, their
+ * responses interleaved, an interim response, and trailers.
+ */
+static void b_capture(void)
+{
+	at(REQ);
+	preface();
+	headers(1, 0, req_cap1);
+	data(1, ES, 3);
+	headers(3, ES, req_cap3);
+	/* the first block added x-request-id: id-1 to the table; the second refers to it */
+	ck_assert_uint_gt(nghttp2_hd_deflate_get_num_table_entries(cv.enc[REQ]), 61);
+	at(RESP);
+	setting(0, 0);
+	headers(1, 0, resp_cap_100);
+	headers(3, 0, resp_cap3);
+	headers(1, 0, resp_cap1);
+	data(1, 0, 2);
+	headers(1, ES, trl_cap);
+	data(3, ES, 1);
+}
+
+static const char *const req_many[] = {
+	":method", "GET", ":scheme", "https", ":path", "/m",  ":authority", "h",   "x-a",
+	"1",       "x-b", "2",       "x-c",   "3",     "x-d", "4",          "x-e", "5",
+	"x-f",     "6",   "x-g",     "7",     "x-a",   "1b",  "x-h",        "8",   NULL,
+};
+static const char *const resp_many[] = {
+	":status", "200", "x-h", "8",   "x-g", "7",   "x-a", "1",  "x-b",
+	"2",       "x-c", "3",   "x-d", "4",   "x-e", "5",   NULL,
+};
+
+static void b_capture_many(void)
+{
+	at(REQ);
+	preface();
+	headers(1, ES, req_many);
+	at(RESP);
+	setting(0, 0);
+	headers(1, ES, resp_many);
+}
+
 /* ---- the table -------------------------------------------------------------- */
 
 struct counts {
@@ -952,6 +1062,13 @@ struct h2_case {
 	unsigned ntxn;
 	const char *txn[4]; /* spec of the first transactions, in emission order */
 	struct counts cnt;
+};
+
+/* A case run with another header set than the default, and headers_not_captured it counts. */
+struct h2_capture_case {
+	struct h2_case c;
+	enum hset hs;
+	uint64_t not_captured;
 };
 
 /*
@@ -1268,6 +1385,66 @@ static const struct h2_case cases[] = {
 	  { 0, 0, 0, 0 } },
 };
 
+static const struct h2_capture_case captures[] = {
+	{ { "grpc unary, default header set",
+	    b_grpc,
+	    PROTO_ROLE_SERVER,
+	    1,
+	    { "OK rpc.system=grpc " REQ_HDR "content-type=application/grpc " RESP_HDR
+	      "content-type=application/grpc+proto !" REQ_HDR "te !" RESP_HDR "grpc-message" },
+	    { 0, 0, 0, 0 } },
+	  HS_DEFAULT,
+	  0 },
+	{ { "named headers, any case, dynamic table, trailers, no 1xx",
+	    b_capture,
+	    PROTO_ROLE_SERVER,
+	    2,
+	    { "OK url.path=/c1 http.response.status_code=201 " REQ_HDR "x-request-id=id-1 " REQ_HDR
+	      "authorization=tok-allowed " REQ_HDR "content-type=text/x-json " RESP_HDR
+	      "content-type=text/x-json " RESP_HDR "x-request-id=r-1 " RESP_HDR
+	      "x-trailer=tv !" REQ_HDR "cookie !" REQ_HDR "x-api-key !" REQ_HDR "x-request-idx",
+	      "OK url.path=/c3 http.response.status_code=200 " REQ_HDR "x-request-id=id-1 " REQ_HDR
+	      "authorization=tok-allowed " REQ_HDR "content-type=text/plain " RESP_HDR
+	      "x-request-id=r-3 " RESP_HDR "content-type=text/html !" RESP_HDR
+	      "set-cookie !" RESP_HDR "x-trailer" },
+	    { 0, 0, 0, 0 } },
+	  HS_CAPTURE,
+	  0 },
+	{ { "no header set",
+	    b_capture,
+	    PROTO_ROLE_SERVER,
+	    2,
+	    { "OK url.path=/c1 !" REQ_HDR "x-request-id !" REQ_HDR "content-type !" RESP_HDR
+	      "content-type !" RESP_HDR "x-trailer",
+	      "OK url.path=/c3 !" REQ_HDR "x-request-id !" RESP_HDR "x-request-id" },
+	    { 0, 0, 0, 0 } },
+	  HS_NONE,
+	  0 },
+	{ { "at most six names per message, the rest counted",
+	    b_capture_many,
+	    PROTO_ROLE_SERVER,
+	    1,
+	    { "OK " REQ_HDR "x-b=2 " REQ_HDR "x-f=6 !" REQ_HDR "x-g !" REQ_HDR "x-h " RESP_HDR
+	      "x-h=8 " RESP_HDR "x-g=7 " RESP_HDR "x-d=4 !" RESP_HDR "x-e" },
+	    { 0, 0, 0, 0 } },
+	  HS_MANY,
+	  3 },
+	{ { "rfc7541 c.4/c.6: Huffman values and dynamic table references",
+	    b_rfc,
+	    PROTO_ROLE_CLIENT,
+	    3,
+	    { "OK http.response.status_code=302 " RESP_HDR "cache-control=private " RESP_HDR
+	      "location=https://www.example.com !" RESP_HDR "content-encoding",
+	      "OK http.response.status_code=307 " RESP_HDR "cache-control=private " RESP_HDR
+	      "location=https://www.example.com",
+	      "OK http.response.status_code=200 " REQ_HDR "custom-key=custom-value " RESP_HDR
+	      "cache-control=private " RESP_HDR "location=https://www.example.com " RESP_HDR
+	      "content-encoding=gzip" },
+	    { 0, 0, 0, 0 } },
+	  HS_RFC,
+	  0 },
+};
+
 /* ---- checks ------------------------------------------------------------------ */
 
 static const char *const allowed_keys[] = {
@@ -1288,8 +1465,19 @@ static const char *const allowed_keys[] = {
 	"error.type",
 };
 
-/* What holds for every transaction of every case. */
-static void check_invariants(const char *name, const struct h_txn *t)
+/* A header attribute's name, when @key is one ("" otherwise). */
+static const char *header_name(const char *key)
+{
+	if (!strncmp(key, REQ_HDR, strlen(REQ_HDR)))
+		return key + strlen(REQ_HDR);
+	if (!strncmp(key, RESP_HDR, strlen(RESP_HDR)))
+		return key + strlen(RESP_HDR);
+	return "";
+}
+
+/* What holds for every transaction of every case; @hs: the header set of its session. */
+static void check_invariants(const char *name, const struct h_txn *t,
+                             const struct proto_headers *hs)
 {
 	ck_assert_msg(t->proto == PROTO_HTTP2, "%s: proto %d", name, t->proto);
 	ck_assert_msg(t->end_ns >= t->start_ns, "%s: ends before it starts", name);
@@ -1299,13 +1487,20 @@ static void check_invariants(const char *name, const struct h_txn *t)
 		const struct h_attr *a = &t->attrs[i];
 		bool known = false;
 
+		const char *hname = header_name(a->key);
+		bool header = hname[0] != '\0';
+
 		for (size_t k = 0; k < sizeof(allowed_keys) / sizeof(allowed_keys[0]); k++)
 			known |= !strcmp(a->key, allowed_keys[k]);
+		known |= header && proto_headers_find(hs, hname, strlen(hname)) != NULL;
 		ck_assert_msg(known, "%s: unexpected attribute %s", name, a->key);
 		ck_assert_msg(!memmem(a->str, a->len, "secret", 6), "%s: %s leaks a secret", name,
 		              a->key);
-		ck_assert_msg(!strcmp(a->key, "url.query") == !!(a->flags & TXN_SENSITIVE),
+		ck_assert_msg((header || !strcmp(a->key, "url.query")) ==
+		                      !!(a->flags & TXN_SENSITIVE),
 		              "%s: %s sensitivity", name, a->key);
+		ck_assert_msg(!header || a->len <= PROTO_HEADER_VALUE_MAX, "%s: %s is %u bytes",
+		              name, a->key, a->len);
 	}
 }
 
@@ -1355,13 +1550,13 @@ static void check_spec(const char *name, unsigned i, const struct h_txn *t, cons
 		check_token(name, i, t, tok);
 }
 
-START_TEST(test_case)
+static void run_case(const struct h2_case *c, enum hset hs, uint64_t not_captured)
 {
-	const struct h2_case *c = &cases[_i];
 	static struct harness ref;
 	char why[WHY_MAX] = "";
 	const struct proto_counters *k = &ref.env.cnt;
 
+	harness_headers = hset(hs);
 	conv_begin();
 	c->build();
 	conv_end();
@@ -1371,7 +1566,7 @@ START_TEST(test_case)
 	ck_assert_msg(ref.n + ref.overflow == c->ntxn, "%s: %u transactions, want %u", c->name,
 	              ref.n + ref.overflow, c->ntxn);
 	for (unsigned i = 0; i < ref.n; i++) {
-		check_invariants(c->name, &ref.txns[i]);
+		check_invariants(c->name, &ref.txns[i], ref.env.headers);
 		if (i < 4 && c->txn[i])
 			check_spec(c->name, i, &ref.txns[i], c->txn[i]);
 	}
@@ -1382,6 +1577,68 @@ START_TEST(test_case)
 	ck_assert_msg(k->parse_errors[PROTO_HTTP2] == c->cnt.errors, "%s: parse errors %" PRIu64,
 	              c->name, k->parse_errors[PROTO_HTTP2]);
 	ck_assert_msg(k->desyncs == c->cnt.desyncs, "%s: desyncs %" PRIu64, c->name, k->desyncs);
+	ck_assert_msg(k->headers_not_captured == not_captured, "%s: headers not captured %" PRIu64,
+	              c->name, k->headers_not_captured);
+}
+
+START_TEST(test_case)
+{
+	run_case(&cases[_i], HS_DEFAULT, 0);
+}
+END_TEST
+
+START_TEST(test_capture_case)
+{
+	run_case(&captures[_i].c, captures[_i].hs, captures[_i].not_captured);
+}
+END_TEST
+
+/*
+ * Joins: repeated fields with ", ", cookie crumbs with "; ", a trailer onto
+ * its header; values cut at PROTO_HEADER_VALUE_MAX, alone or joined.
+ */
+START_TEST(test_capture_values)
+{
+	static char big[LONG_VALUE + 1], half[101];
+	const char *req[] = { ":method",    "GET", ":scheme",      "https", ":path",         "/j",
+		              ":authority", "h",   "x-request-id", "a",     "cookie",        "c=1",
+		              "cookie",     "d=2", "x-request-id", "b",     "authorization", big,
+		              NULL };
+	const char *resp[] = { ":status", "200", "x-request-id", half, NULL };
+	const char *trl[] = { "x-request-id", half, "x-request-id", "late", NULL };
+	static struct harness h;
+	const struct h_attr *a;
+	char why[WHY_MAX] = "";
+
+	memset(big, 'v', LONG_VALUE);
+	memset(half, 'x', 100);
+	harness_headers = hset(HS_JOIN);
+	conv_begin();
+	at(REQ);
+	preface();
+	headers(1, ES, req);
+	at(RESP);
+	setting(0, 0);
+	headers(1, 0, resp);
+	headers(1, ES, trl);
+	conv_end();
+	ck_assert_msg(harness_check_splits(&h, PROTO_HTTP2, PROTO_ROLE_SERVER, cv.steps, cv.n, why,
+	                                   sizeof(why)) == 0,
+	              "%s", why);
+	ck_assert_uint_eq(h.n, 1);
+	check_invariants("values", &h.txns[0], h.env.headers);
+	ck_assert_str_eq(h_str(&h.txns[0], REQ_HDR "x-request-id"), "a, b");
+	ck_assert_str_eq(h_str(&h.txns[0], REQ_HDR "cookie"), "c=1; d=2");
+	a = h_attr(&h.txns[0], REQ_HDR "authorization");
+	ck_assert_uint_eq(a->len, PROTO_HEADER_VALUE_MAX);
+	ck_assert_uint_eq(a->flags, TXN_SENSITIVE | TXN_TRUNCATED);
+	ck_assert(!memcmp(a->str, big, PROTO_HEADER_VALUE_MAX));
+	a = h_attr(&h.txns[0], RESP_HDR "x-request-id"); /* 100 x, ", ", 26 x of the trailer */
+	ck_assert_uint_eq(a->len, PROTO_HEADER_VALUE_MAX);
+	ck_assert_uint_eq(a->flags, TXN_SENSITIVE | TXN_TRUNCATED);
+	ck_assert(a->str[99] == 'x' && a->str[100] == ',' && a->str[101] == ' ' &&
+	          a->str[PROTO_HEADER_VALUE_MAX - 1] == 'x');
+	ck_assert_uint_eq(h.env.cnt.headers_not_captured, 0);
 }
 END_TEST
 
@@ -1651,6 +1908,8 @@ Suite *proto_http2_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_case, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_timestamps);
+	tcase_add_loop_test(tc, test_capture_case, 0, sizeof(captures) / sizeof(captures[0]));
+	tcase_add_test(tc, test_capture_values);
 	tcase_add_test(tc, test_h2c_upgrade);
 	tcase_add_test(tc, test_state_size);
 	tcase_add_loop_test(td, test_detect, 0, sizeof(det_cases) / sizeof(det_cases[0]));

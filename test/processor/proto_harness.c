@@ -64,11 +64,13 @@ static void collect(struct proto_io *io, const struct l7_txn *t)
 }
 
 const struct proto_parser *const *harness_parsers;
+const struct proto_headers *harness_headers;
 
 void harness_init(struct harness *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->env.table = harness_parsers;
+	h->env.headers = harness_headers;
 	h->env.emit = collect;
 	h->env.emit_ctx = h;
 }

@@ -56,7 +56,13 @@ struct harness {
 /* Parsers the harness's sessions try (NULL: proto_table); set by tests of the session itself. */
 extern const struct proto_parser *const *harness_parsers;
 
-/* Zero @h and wire env.emit to the collector. */
+/*
+ * Header names the parsers capture (env.headers, passed on as io->headers);
+ * NULL, the default: none. Set by the HTTP suites before harness_init.
+ */
+extern const struct proto_headers *harness_headers;
+
+/* Zero @h, wire env.emit to the collector, and set env.headers to harness_headers. */
 void harness_init(struct harness *h);
 
 /*
