@@ -40,16 +40,16 @@ LOADER_LIBS    := libbpf libelf zlib libcap libseccomp
 PARSER_SRCS    := processor/session.c processor/proto.c processor/proto_table.c \
 		  processor/proto_http1.c processor/proto_http2.c processor/proto_pgsql.c \
 		  processor/proto_mysql.c processor/proto_redis.c processor/proto_kafka.c
+# The scrubber: policy, URL/key templates, SQL normalizer, detectors, and the
+# stage that applies them to every transaction (processor/scrub_txn.h).
+SCRUB_SRCS     := processor/policy.c processor/scrub_url.c processor/scrub_sql.c \
+		  processor/detect.c processor/scrub_txn.c processor/scrub.c
 PIPELINE_SRCS  := processor/pipeline.c processor/records.c processor/l7events.c \
 		  processor/conntrack.c processor/reasm.c processor/events.c processor/text.c \
-		  processor/scrub.c $(PARSER_SRCS)
-# The scrubber's building blocks (policy, URL/key templates, SQL normalizer,
-# detectors): unit-tested and fuzzed, not yet wired into the request records.
-SCRUB_SRCS     := processor/policy.c processor/scrub_url.c processor/scrub_sql.c \
-		  processor/detect.c
+		  $(SCRUB_SRCS) $(PARSER_SRCS)
 PROCESSOR_SRCS := processor/main.c processor/ringbuf.c processor/sandbox.c processor/handoff.c \
 		  processor/recfile.c processor/pcap_source.c $(PIPELINE_SRCS) $(SHARED_SRCS)
-PROCESSOR_LIBS := jansson libcap libseccomp libnghttp2 libpcap
+PROCESSOR_LIBS := jansson libcap libseccomp libnghttp2 libpcap libcrypto
 
 LOADER_OBJS    := $(LOADER_SRCS:%.c=$(OBJ)/%.o)
 PROCESSOR_OBJS := $(PROCESSOR_SRCS:%.c=$(OBJ)/%.o)
@@ -71,11 +71,11 @@ UNIT_TEST_SRCS := test/check_main.c test/ipc/check_ipc.c test/processor/check_ri
 		  test/processor/check_recfile.c test/processor/check_pipeline.c \
 		  test/processor/check_policy.c test/processor/check_scrub_url.c \
 		  test/processor/check_scrub_sql.c test/processor/check_scrub_sql_oracle.c \
-		  test/processor/check_detect.c \
+		  test/processor/check_detect.c test/processor/check_scrub_txn.c \
 		  test/loader/check_args.c test/seccomp/check_filter.c
 UNIT_MOD_SRCS  := ipc/ipc.c ipc/fdpass.c ipc/log.c processor/ringbuf.c \
 		  processor/handoff.c processor/recfile.c processor/pcap_source.c \
-		  $(PIPELINE_SRCS) $(SCRUB_SRCS) loader/args.c seccomp/filter.c
+		  $(PIPELINE_SRCS) loader/args.c seccomp/filter.c
 UNIT_OBJS      := $(UNIT_TEST_SRCS:%.c=$(ASAN_OBJ)/%.o) $(UNIT_MOD_SRCS:%.c=$(ASAN_OBJ)/%.o)
 UNIT_LIBS      := check jansson libseccomp libnghttp2 libpcap libcrypto
 # The SQL normalizer's oracle (test only): PostgreSQL's own parser.
@@ -170,6 +170,7 @@ test: deps
 	$(MAKE) all $(BUILD)/test/unit
 	$(MAKE) check-format
 	sh test/seccomp/gen_policy_test.sh
+	bash test/otlp/selftest.sh
 	$(MAKE) unit
 	$(MAKE) integration
 
@@ -235,7 +236,7 @@ FUZZ_SRCS_fuzz_pcap   := processor/pcap_source.c processor/l7events.c processor/
 FUZZ_LIBS_fuzz_pcap   := libpcap jansson
 FUZZ_ARGS_fuzz_pcap   := -max_len=8192
 FUZZ_SRCS_fuzz_replay := processor/recfile.c $(PIPELINE_SRCS)
-FUZZ_LIBS_fuzz_replay := jansson libnghttp2
+FUZZ_LIBS_fuzz_replay := jansson libnghttp2 libcrypto
 FUZZ_ARGS_fuzz_replay := -max_len=8192 # several exchanges per input
 FUZZ_SRCS_fuzz_policy := processor/policy.c
 FUZZ_LIBS_fuzz_policy := jansson libcrypto

@@ -8,6 +8,7 @@
 #include "bpf/proc.h"
 #include "bpf/stats.h"
 #include "processor/events.h"
+#include "processor/scrub_txn.h"
 #include "processor/text.h"
 
 /* Kernel counter names, by enum stat_id: what an operator sees in "stats". */
@@ -55,14 +56,23 @@ static int set_new(json_t *obj, const char *key, json_t *v)
 	return v && json_object_set_new(obj, key, v) == 0 ? 0 : -ENOMEM;
 }
 
-/* A fixed-size kernel string: bounded by its array, sanitised to UTF-8. */
-static json_t *kstring(const char *s, size_t max)
+static struct scrubber *scrubber_of(struct events_ctx *ctx)
 {
-	char out[3 * PROC_FILENAME_MAX + 1];
+	return ctx->scrubber ? ctx->scrubber : scrubber_default();
+}
 
-	if (max > PROC_FILENAME_MAX)
-		max = PROC_FILENAME_MAX;
-	text_utf8(s, max, out, sizeof(out));
+/*
+ * A kernel string or an argument (@max bytes, up to its first NUL):
+ * sanitised to UTF-8 and through the detectors. NULL (the record fails)
+ * when the scrubber cannot vouch for it.
+ */
+static json_t *kstring(struct events_ctx *ctx, const char *s, size_t max)
+{
+	static char out[ARG_OUT_MAX * DETECT_MARKER_MAX];
+	struct scrubber *sc = scrubber_of(ctx);
+
+	if (!sc || scrubber_text(sc, s, strnlen(s, max), out, sizeof(out)) < 0)
+		return NULL;
 	return json_string(out);
 }
 
@@ -86,7 +96,7 @@ static int put_hdr(struct events_ctx *ctx, const struct proc_hdr *h, json_t *o, 
 	r |= set_new(o, "uid", json_integer(h->uid));
 	r |= set_new(o, "gid", json_integer(h->gid));
 	r |= set_new(o, "cgroup_id", json_integer((json_int_t)h->cgroup_id));
-	r |= set_new(o, "comm", kstring(h->comm, sizeof(h->comm)));
+	r |= set_new(o, "comm", kstring(ctx, h->comm, sizeof(h->comm)));
 	events_format_time(to_real(ctx, h->start_boot_ns), when, sizeof(when));
 	r |= set_new(o, "process_start_time", json_string(when));
 	return r ? -ENOMEM : 0;
@@ -105,7 +115,7 @@ static json_t *args_json(struct events_ctx *ctx, const char *args, size_t len)
 
 		text_utf8(args + i, n, utf8, sizeof(utf8));
 		scrub_arg(utf8, scrubbed, sizeof(scrubbed), &secret_next, &ctx->scrub);
-		if (json_array_append_new(a, json_string(scrubbed)) < 0) {
+		if (json_array_append_new(a, kstring(ctx, scrubbed, sizeof(scrubbed))) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -120,8 +130,11 @@ static int put_exec(struct events_ctx *ctx, const struct proc_exec *e, json_t *o
 
 	if (e->filename_len >= PROC_FILENAME_MAX || e->args_len > PROC_ARGS_MAX)
 		return -EBADMSG;
-	r |= set_new(o, "filename", kstring(e->filename, e->filename_len));
-	r |= set_new(o, "args", args_json(ctx, e->args, e->args_len));
+	r |= set_new(o, "filename", kstring(ctx, e->filename, e->filename_len));
+	if (scrubber_of(ctx) && scrubber_of(ctx)->pol->process_args == ARGS_DROP)
+		r |= set_new(o, "args_dropped", json_true()); /* the policy exports no arguments */
+	else
+		r |= set_new(o, "args", args_json(ctx, e->args, e->args_len));
 	r |= set_new(o, "args_truncated", json_boolean(e->hdr.flags & PROC_F_ARGS_TRUNCATED));
 	if (e->hdr.flags & PROC_F_ARGS_FAULT)
 		r |= set_new(o, "args_unreadable", json_true());
@@ -200,7 +213,7 @@ static json_t *kernel_stats(const volatile uint64_t *kstats, size_t nk)
 	return k;
 }
 
-static json_t *processor_stats(const struct events_ctx *ctx)
+static json_t *processor_stats(struct events_ctx *ctx)
 {
 	json_t *p =
 	        json_pack("{s:I,s:I,s:I,s:I}", "records", (json_int_t)ctx->records, "exec_events",
@@ -216,13 +229,14 @@ static json_t *processor_stats(const struct events_ctx *ctx)
 	for (int i = 0; i < SCRUB_RULES; i++)
 		json_object_set_new(s, scrub_rule_names[i],
 		                    json_integer((json_int_t)ctx->scrub.hits[i]));
-	if (json_object_set_new(p, "scrub", s) == 0)
+	s = scrubber_stats_json(scrubber_of(ctx), s);
+	if (s && json_object_set_new(p, "scrub", s) == 0)
 		return p;
 	json_decref(p);
 	return NULL;
 }
 
-json_t *events_stats(const struct events_ctx *ctx, const volatile uint64_t *kstats, size_t nk,
+json_t *events_stats(struct events_ctx *ctx, const volatile uint64_t *kstats, size_t nk,
                      int64_t now_real_ns)
 {
 	char when[64];

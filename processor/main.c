@@ -34,6 +34,8 @@
 #include "processor/handoff.h"
 #include "processor/pcap_source.h"
 #include "processor/pipeline.h"
+#include "processor/policy.h"
+#include "processor/scrub_txn.h"
 #include "processor/recfile.h"
 #include "processor/ringbuf.h"
 #include "processor/sandbox.h"
@@ -68,6 +70,10 @@ static const char usage[] =
         "  --drain-interval-ms N  L7 records are read at least this often (default 20)\n"
         "  --data-records         also write one metadata record per TCP segment and TLS\n"
         "                         call (off: they are counted in stats, not written)\n"
+        "  --config FILE          scrub policy (JSON; default: the built-in strict policy,\n"
+        "                         see --print-default-config)\n"
+        "  --check-config FILE    validate a scrub policy file, then exit (0 valid, 2 not)\n"
+        "  --print-default-config print the built-in policy as JSON, then exit\n"
         "  -v, --verbose          debug logging\n";
 
 struct opts {
@@ -76,12 +82,17 @@ struct opts {
 	long capture_bytes;
 	long stats_interval;
 	long drain_ms;
-	bool data_records; /* one JSON record per segment / TLS call */
+	bool data_records;        /* one JSON record per segment / TLS call */
+	const char *config;       /* --config: scrub policy file */
+	const char *check_config; /* --check-config: validate and exit */
+	bool print_default;       /* --print-default-config */
 	bool verbose;
 };
 
 struct processor {
 	struct opts o;
+	struct policy pol;
+	struct scrubber scrub; /* every exported string goes through it */
 	struct handoff h;
 	struct ringbuf rb;
 	struct ringbuf rb_l7; /* unused without L7 capture (h.l7_fd < 0) */
@@ -118,6 +129,8 @@ static long parse_long(const char *opt, const char *s, long min, long max)
 /* Exactly one input: the loader's socket, a --replay file or a --pcap file. */
 static void check_sources(const struct opts *o, bool extra)
 {
+	if ((o->print_default || o->check_config) && !extra)
+		return; /* they exit before any input is read */
 	int inputs = (o->fd >= 0) + !!o->replay + !!o->pcap;
 	const char *why = extra         ? "unexpected argument"
 	                  : inputs == 0 ? "one of --fd N, --replay FILE or --pcap FILE is required"
@@ -142,6 +155,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "replay", required_argument, NULL, 'P' },
 		{ "pcap", required_argument, NULL, 'C' },
 		{ "capture-bytes", required_argument, NULL, 'b' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'k' },
+		{ "print-default-config", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -172,6 +188,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->pcap = optarg;
 		else if (c == 'b')
 			o->capture_bytes = parse_long("--capture-bytes", optarg, 1, L7_CAPTURE_MAX);
+		else if (c == 'c')
+			o->config = optarg;
+		else if (c == 'k')
+			o->check_config = optarg;
+		else if (c == 'D')
+			o->print_default = true;
 		else if (c == 'v')
 			o->verbose = true;
 		else if (c == 'h')
@@ -483,6 +505,7 @@ static void start_pipeline(struct processor *p, int64_t boot_to_real_ns)
 		log_error("allocating the connection table: %s\n", strerror(ENOMEM));
 		exit(EXIT_FATAL);
 	}
+	pipeline_set_scrubber(&p->pl, &p->scrub);
 	p->l7_on = true;
 }
 
@@ -594,13 +617,60 @@ static int run_live(struct processor *p)
 	return p->loader_gone ? EXIT_FATAL : 0;
 }
 
+/* --print-default-config */
+static int print_default_config(void)
+{
+	char *j = policy_default_json();
+
+	if (!j || fputs(j, stdout) < 0 || fflush(stdout) != 0) {
+		free(j);
+		log_error("--print-default-config: %s\n", strerror(j ? EIO : ENOMEM));
+		return EXIT_FATAL;
+	}
+	free(j);
+	return 0;
+}
+
+/*
+ * The scrub policy, read before the sandbox (its hash key file too): a
+ * policy that does not load is a usage error, never a silent default.
+ */
+static int load_policy(struct processor *p, const char *path, bool quiet)
+{
+	char err[1024];
+	int r = path ? policy_load_file(&p->pol, path, err, sizeof(err)) : policy_defaults(&p->pol);
+
+	if (r == 0)
+		r = scrubber_init(&p->scrub, &p->pol, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s%s%s\n", path && !strstr(err, path) ? path : "",
+		          path && !strstr(err, path) ? ": " : "", err);
+		return EXIT_USAGE;
+	}
+	if (!quiet)
+		log_info("scrub policy: %s (%u attributes, %u headers, %u routes, hash key %s)\n",
+		         path ? path : "built-in defaults", p->pol.n_attrs, p->pol.n_headers,
+		         p->pol.n_routes, p->pol.hash_key_len ? "loaded" : "none");
+	p->ev.scrubber = &p->scrub;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct processor p;
 	char err[256];
+	int r;
 
 	parse_args(argc, argv, &p.o);
 	log_init("bpfwarden-processor", p.o.verbose ? LOG_DEBUG : LOG_INFO);
+	if (p.o.print_default)
+		return print_default_config();
+	if (p.o.check_config) {
+		r = load_policy(&p, p.o.check_config, true);
+		if (r == 0)
+			printf("%s: valid\n", p.o.check_config);
+		return r;
+	}
 	if (sandbox_check_unprivileged(err, sizeof(err)) < 0) {
 		log_error("%s\n", err);
 		return EXIT_FATAL;
@@ -609,6 +679,9 @@ int main(int argc, char **argv)
 		log_error("PR_SET_DUMPABLE/RLIMIT_CORE: %s\n", strerror(errno));
 		return EXIT_FATAL;
 	}
+	r = load_policy(&p, p.o.config, false);
+	if (r)
+		return r;
 	if (p.o.pcap)
 		return run_pcap(&p);
 	if (p.o.replay)

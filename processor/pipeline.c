@@ -52,6 +52,7 @@ static const struct reasm_ops none_ops = { none_data, none_gap };
 static void on_txn(struct proto_io *io, const struct l7_txn *t)
 {
 	static char line[RECORDS_LINE_MAX];
+	static struct scrubbed sc;
 	struct pipeline *pl = io->emit_ctx;
 	struct conn_meta *m = &pl->cur->meta;
 	size_t n;
@@ -61,7 +62,10 @@ static void on_txn(struct proto_io *io, const struct l7_txn *t)
 		m->have_endpoints =
 		        l7_endpoint(&m->tuple, true, m->local, sizeof(m->local)) == 0 &&
 		        l7_endpoint(&m->tuple, false, m->remote, sizeof(m->remote)) == 0;
-	n = records_txn(t, pl->cur, pl->l7.boot_to_real_ns, &pl->rs, line, sizeof(line));
+	if (!scrubber_txn(pl->scrub, t, &sc))
+		return;
+	n = records_txn(t, &sc, pl->scrub, pl->cur, pl->l7.boot_to_real_ns, &pl->rs, line,
+	                sizeof(line));
 
 	if (n)
 		pl->out_line(line, n);
@@ -103,10 +107,21 @@ int pipeline_init_sized(struct pipeline *pl, uint32_t conns, size_t pool, bool d
 	pl->ct.hook_ctx = pl;
 	pl->env.emit = on_txn;
 	pl->env.emit_ctx = pl;
+	if (!scrubber_default()) {
+		conntrack_free(&pl->ct);
+		return -EINVAL;
+	}
+	pipeline_set_scrubber(pl, scrubber_default());
 	pl->data_records = data_records;
 	pl->out = out;
 	pl->out_line = out_line;
 	return 0;
+}
+
+void pipeline_set_scrubber(struct pipeline *pl, struct scrubber *s)
+{
+	pl->scrub = s;
+	pl->env.headers = &s->headers;
 }
 
 static enum proto_role proto_role(unsigned role)
@@ -377,12 +392,12 @@ static json_t *parsing_json(const struct pipeline *pl)
 	                    json_integer((json_int_t)c->resync_dropped_bytes));
 	json_object_set_new(o, "incomplete_too_long", json_integer((json_int_t)c->carry_overflow));
 	json_object_set_new(o, "attributes_dropped", json_integer((json_int_t)c->attrs_dropped));
+	json_object_set_new(o, "header_values_not_captured",
+	                    json_integer((json_int_t)c->headers_not_captured));
 	json_object_set_new(o, "state_alloc_failed",
 	                    json_integer((json_int_t)pl->env.state_alloc_failed));
 	json_object_set_new(o, "carry_bytes", json_integer((json_int_t)pl->env.carry_bytes));
 	json_object_set_new(o, "records_written", json_integer((json_int_t)pl->rs.written));
-	json_object_set_new(o, "sensitive_attributes_withheld",
-	                    json_integer((json_int_t)pl->rs.sensitive_withheld));
 	json_object_set_new(o, "records_too_long", json_integer((json_int_t)pl->rs.too_long));
 	json_object_set_new(o, "tls_calls_untracked", json_integer((json_int_t)pl->tls_untracked));
 	json_object_set_new(o, "tls_streams_relinked", json_integer((json_int_t)pl->tls_relinked));

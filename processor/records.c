@@ -7,7 +7,6 @@
 #include "processor/records.h"
 #include "processor/text.h"
 
-#define VALUE_MAX 4096 /* longest attribute value written, UTF-8 bytes */
 #define NS_DIGITS 9
 
 static const char *const status_names[] = {
@@ -144,28 +143,23 @@ void records_format_time(int64_t real_ns, char out[RECORDS_TIME_LEN])
 	out[30] = '\0';
 }
 
-static void put_attrs(struct w *w, const struct l7_txn *t, struct records_stats *st)
+static void put_attrs(struct w *w, const struct scrubbed *sc)
 {
-	static char buf[VALUE_MAX + 1];
 	bool first = true, any_cut = false;
 
 	key(w, "attributes", false);
 	LIT(w, "{");
-	for (uint32_t i = 0; i < t->nattrs && i < TXN_MAX_ATTRS; i++) {
-		const struct txn_attr *x = &t->attrs[i];
+	for (uint32_t i = 0; i < sc->n && i < SCRUB_TXN_ATTRS; i++) {
+		const struct scrub_attr *x = &sc->a[i];
 
-		if (x->flags & TXN_SENSITIVE) {
-			st->sensitive_withheld++;
-			continue;
-		}
 		key(w, x->key, first);
 		first = false;
 		if (x->type == TXN_INT) {
 			num(w, x->num);
 			continue;
 		}
-		str(w, buf, text_utf8(x->str, x->len, buf, sizeof(buf)));
-		any_cut |= x->flags & TXN_TRUNCATED;
+		str(w, x->str, x->len);
+		any_cut |= x->truncated;
 	}
 	LIT(w, "}");
 	if (!any_cut)
@@ -173,11 +167,10 @@ static void put_attrs(struct w *w, const struct l7_txn *t, struct records_stats 
 	first = true;
 	key(w, "truncated", false);
 	LIT(w, "[");
-	for (uint32_t i = 0; i < t->nattrs && i < TXN_MAX_ATTRS; i++) {
-		const struct txn_attr *x = &t->attrs[i];
+	for (uint32_t i = 0; i < sc->n && i < SCRUB_TXN_ATTRS; i++) {
+		const struct scrub_attr *x = &sc->a[i];
 
-		if ((x->flags & (TXN_TRUNCATED | TXN_SENSITIVE)) != TXN_TRUNCATED ||
-		    x->type != TXN_STR)
+		if (!x->truncated || x->type != TXN_STR)
 			continue;
 		if (!first)
 			LIT(w, ",");
@@ -189,7 +182,7 @@ static void put_attrs(struct w *w, const struct l7_txn *t, struct records_stats 
 	LIT(w, "]");
 }
 
-static void put_conn(struct w *w, const struct conn *c)
+static void put_conn(struct w *w, const struct conn *c, struct scrubber *scr)
 {
 	const struct conn_meta *m = &c->meta;
 	bool tls = c->cookie & CONNTRACK_TLS_KEY;
@@ -198,7 +191,8 @@ static void put_conn(struct w *w, const struct conn *c)
 	unsigned role = pr == PROTO_ROLE_CLIENT   ? L7_ROLE_CLIENT
 	                : pr == PROTO_ROLE_SERVER ? L7_ROLE_SERVER
 	                                          : L7_ROLE_UNKNOWN;
-	char l[64], r[64], comm[3 * L7_COMM_LEN + 1];
+	char l[64], r[64], comm[L7_COMM_LEN * DETECT_MARKER_MAX + 1];
+	long n;
 
 	if (id)
 		kv_num(w, "conn_id", (int64_t)(id & INT64_MAX));
@@ -210,10 +204,13 @@ static void put_conn(struct w *w, const struct conn *c)
 	kv_own(w, "role", role_names[role]);
 	kv_num(w, "cgroup_id", (int64_t)(m->cgroup_id & INT64_MAX));
 	if (m->pid) {
-		text_utf8(m->comm, sizeof(m->comm), comm, sizeof(comm));
 		kv_num(w, "pid", m->pid);
-		key(w, "comm", false);
-		str(w, comm, strlen(comm));
+		n = scrubber_text(scr, m->comm, strnlen(m->comm, sizeof(m->comm)), comm,
+		                  sizeof(comm));
+		if (n >= 0) {
+			key(w, "comm", false);
+			str(w, comm, (size_t)n);
+		}
 	}
 	if (m->have_endpoints) {
 		kv_own(w, "local", m->local);
@@ -225,8 +222,9 @@ static void put_conn(struct w *w, const struct conn *c)
 	}
 }
 
-size_t records_txn(const struct l7_txn *t, const struct conn *c, int64_t boot_to_real_ns,
-                   struct records_stats *st, char *buf, size_t cap)
+size_t records_txn(const struct l7_txn *t, const struct scrubbed *sc, struct scrubber *scr,
+                   const struct conn *c, int64_t boot_to_real_ns, struct records_stats *st,
+                   char *buf, size_t cap)
 {
 	struct w w = { buf, 0, cap, false };
 	char when[RECORDS_TIME_LEN];
@@ -237,8 +235,8 @@ size_t records_txn(const struct l7_txn *t, const struct conn *c, int64_t boot_to
 	kv_num(&w, "duration_ns", t->end_ns > t->start_ns ? (int64_t)(t->end_ns - t->start_ns) : 0);
 	kv_own(&w, "protocol", proto_name(t->proto));
 	kv_own(&w, "status", status_names[t->status <= TXN_NO_RESPONSE ? t->status : TXN_ERROR]);
-	put_conn(&w, c);
-	put_attrs(&w, t, st);
+	put_conn(&w, c, scr);
+	put_attrs(&w, sc);
 	LIT(&w, "}\n");
 	if (w.full) {
 		st->too_long++;

@@ -3,9 +3,9 @@
  * Transactions (processor/proto.h) to "request" records: one JSON object,
  * written straight into a line buffer (no JSON tree: building one per
  * request with jansson cost four fifths of the parsing benchmark). Strings
- * are made valid UTF-8 (text_utf8) and then JSON-escaped; keys are the
- * parsers' literals. Until the scrubber exists, an attribute a parser
- * marked TXN_SENSITIVE is never written: it is counted and left out.
+ * come scrubbed (processor/scrub_txn.h: valid UTF-8, detectors run) and are
+ * JSON-escaped here; keys are the parsers' literals. The process name goes
+ * through scrubber_text() too.
  */
 #ifndef BPFWARDEN_PROCESSOR_RECORDS_H
 #define BPFWARDEN_PROCESSOR_RECORDS_H
@@ -15,21 +15,23 @@
 
 #include "processor/conntrack.h"
 #include "processor/proto.h"
+#include "processor/scrub_txn.h"
 
-#define RECORDS_LINE_MAX (256 * 1024) /* longest request line: 24 attributes of 4 KiB, escaped */
+#define RECORDS_LINE_MAX (256 * 1024) /* longest request line: 27 attributes of 4 KiB, escaped */
 
 struct records_stats {
-	uint64_t written;            /* request records built */
-	uint64_t sensitive_withheld; /* attributes left out as TXN_SENSITIVE */
-	uint64_t too_long;           /* records that did not fit RECORDS_LINE_MAX (not written) */
+	uint64_t written;  /* request records built */
+	uint64_t too_long; /* records that did not fit RECORDS_LINE_MAX (not written) */
 };
 
 /*
- * Write the record of @t carried by @c into @buf (@cap bytes), newline
- * included, no NUL. Returns its length, or 0 when it did not fit (counted).
+ * Write the record of @t carried by @c, with @sc its attributes as
+ * scrubbed by @scr, into @buf (@cap bytes), newline included, no NUL.
+ * Returns its length, or 0 when it did not fit (counted).
  */
-size_t records_txn(const struct l7_txn *t, const struct conn *c, int64_t boot_to_real_ns,
-                   struct records_stats *st, char *buf, size_t cap);
+size_t records_txn(const struct l7_txn *t, const struct scrubbed *sc, struct scrubber *scr,
+                   const struct conn *c, int64_t boot_to_real_ns, struct records_stats *st,
+                   char *buf, size_t cap);
 
 #define RECORDS_TIME_LEN 64
 

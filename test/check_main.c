@@ -31,6 +31,7 @@ Suite *scrub_url_suite(void);
 Suite *scrub_sql_suite(void);
 Suite *scrub_sql_oracle_suite(void);
 Suite *detect_suite(void);
+Suite *scrub_txn_suite(void);
 
 int main(void)
 {
@@ -41,7 +42,7 @@ int main(void)
 		proto_http2_suite, proto_pgsql_suite, proto_mysql_suite, proto_redis_suite,
 		proto_kafka_suite, pcap_source_suite, recfile_suite,     pipeline_suite,
 		policy_suite,      scrub_url_suite,   scrub_sql_suite,   scrub_sql_oracle_suite,
-		detect_suite,
+		detect_suite,      scrub_txn_suite,
 	};
 	SRunner *runner = srunner_create(NULL);
 	int failed;

@@ -28,6 +28,7 @@
 #include "bpf/stats.h"
 #include "processor/events.h"
 #include "processor/scrub.h"
+#include "processor/scrub_txn.h"
 
 Suite *events_suite(void);
 
@@ -704,7 +705,7 @@ static void check_stats(json_t *st, const struct events_ctx *ctx, const uint64_t
 {
 	json_t *kern = json_object_get(st, "kernel");
 	json_t *proc = json_object_get(st, "processor");
-	json_t *scrub = json_object_get(proc, "scrub");
+	json_t *scrub = json_object_get(json_object_get(proc, "scrub"), "rules");
 
 	expect_str(st, "kind", "stats");
 	expect_str(st, "time", EVENT_TIME);
@@ -717,10 +718,16 @@ static void check_stats(json_t *st, const struct events_ctx *ctx, const uint64_t
 	expect_int(proc, "exec_events", (json_int_t)ctx->exec);
 	expect_int(proc, "exit_events", (json_int_t)ctx->exit);
 	expect_int(proc, "records_malformed", (json_int_t)ctx->malformed);
+	/* one "scrub" object: the argument rules, the transaction rules, the detectors */
 	ck_assert(json_is_object(scrub));
-	ck_assert_uint_eq(json_object_size(scrub), SCRUB_RULES);
+	ck_assert_uint_eq(json_object_size(scrub), SCRUB_RULES + SR__COUNT);
 	for (int r = 0; r < SCRUB_RULES; r++)
 		expect_int(scrub, scrub_rule_names[r], (json_int_t)ctx->scrub.hits[r]);
+	for (int r = 0; r < SR__COUNT; r++)
+		ck_assert(json_is_integer(json_object_get(scrub, scrub_txn_rule_names[r])));
+	ck_assert_uint_eq(
+	        json_object_size(json_object_get(json_object_get(proc, "scrub"), "detectors")),
+	        DET__COUNT);
 }
 
 START_TEST(stats_object)
@@ -767,7 +774,8 @@ START_TEST(stats_after_decode)
 	st = events_stats(&ctx, kv, STAT_COUNT, 1700000000123456789ll);
 	ck_assert_ptr_nonnull(st);
 	check_stats(st, &ctx, k, STAT_COUNT);
-	expect_int(json_object_get(json_object_get(st, "processor"), "scrub"),
+	expect_int(json_object_get(json_object_get(json_object_get(st, "processor"), "scrub"),
+	                           "rules"),
 	           "arg_after_secret_flag", 1);
 	expect_int(json_object_get(st, "processor"), "records", 3);
 	expect_int(json_object_get(st, "processor"), "records_malformed", 1);
