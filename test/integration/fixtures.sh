@@ -21,6 +21,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # application/grpc, trailer grpc-status 12 (UNIMPLEMENTED; nginx sends
 # trailers over HTTP/2 only). HTTP/2 has ports of its own: curl negotiates h2
 # wherever the server offers it, and the other tests expect HTTP/1.1.
+# $NGX_EXTRA_CONF (unset: nothing) is added to the server block: locations
+# of one test's own (test/integration/leak.sh).
 start_nginx() {
 	local d=$WORK/nginx
 	mkdir -p "$d/www"
@@ -57,6 +59,7 @@ http {
 			return 200 "x";
 		}
 		location / { }
+		${NGX_EXTRA_CONF:-}
 	}
 }
 EOF

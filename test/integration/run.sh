@@ -22,6 +22,7 @@ log() { printf '%s\n' "$*" >&2; }
 # shellcheck source=test/integration/fixtures.sh
 . "$ROOT/test/integration/fixtures.sh"
 . "$ROOT/test/integration/parsing.sh"
+. "$ROOT/test/integration/leak.sh"
 READER=$ROOT/build/test/l7_reader
 WRITER=$ROOT/build/test/tcp_writer
 
