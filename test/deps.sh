@@ -34,7 +34,26 @@ need_bpo=""
 libbpf_ok || need_bpo="yes"
 bpftool_ok || need_bpo="yes"
 
+# Test-only Node tooling: test/otlp (the strict OTLP/HTTP receiver the exporter tests post to)
+# installs its npm packages at the exact versions of its package-lock.json. A stamp copy of the
+# lock marks a finished install, so a rerun with an unchanged lock needs no network.
+otlp_receiver_deps() {
+	dir=$(dirname "$0")/otlp
+	stamp=$dir/node_modules/.bpfwarden-lock
+	if cmp -s "$dir/package-lock.json" "$stamp"; then
+		return 0
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "deps: npm not found: install Node.js >= 18 with npm (Debian: nodejs npm)" >&2
+		exit 1
+	fi
+	echo "deps: installing test/otlp's npm packages (npm ci)"
+	npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error
+	cp "$dir/package-lock.json" "$stamp"
+}
+
 if [ -z "$missing" ] && [ -z "$need_bpo" ]; then
+	otlp_receiver_deps
 	echo "deps: all build and test dependencies are installed"
 	exit 0
 fi
@@ -59,3 +78,4 @@ if [ -n "$need_bpo" ]; then
 		-t bookworm-backports $BACKPORTS_PKGS
 fi
 libbpf_ok || { echo "deps: libbpf-dev >= 1.4 could not be installed" >&2; exit 1; }
+otlp_receiver_deps
