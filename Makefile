@@ -194,10 +194,18 @@ run: deps
 # and test, so that make -j cannot build before the compilers are installed).
 .PHONY: bench
 bench: deps
-	$(MAKE) all $(BUILD)/test/gen_stream
+	$(MAKE) all $(BUILD)/test/gen_stream $(BUILD)/bench/bpfwarden-processor-noscrub
 	$(SUDO) env BENCH_ROUNDS="$(BENCH_ROUNDS)" BENCH_SECONDS="$(BENCH_SECONDS)" \
 		BENCH_PIN="$(BENCH_PIN)" bash test/bench/nginx.sh
 	$(SUDO) env BENCH_ROUNDS="$(BENCH_ROUNDS)" bash test/bench/replay.sh
+
+# The replay benchmark's baseline for the scrubber's cost: the same processor
+# with scrubber_txn() replaced by a raw copy (-DBPFW_BENCH_NO_SCRUB). A
+# benchmark tool only: it exports unscrubbed values and is never installed.
+$(BUILD)/bench/bpfwarden-processor-noscrub: $(PROCESSOR_SRCS) $(SECCOMP_GEN)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DBPFW_BENCH_NO_SCRUB $(PROCESSOR_SRCS) -o $@ $(LDHARDEN) \
+		$(call pc,$(PROCESSOR_LIBS))
 
 # The replay benchmark's input generator (test/bench/replay.sh).
 $(BUILD)/test/gen_stream: test/bench/gen_stream.c processor/recfile.c

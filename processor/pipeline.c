@@ -62,8 +62,12 @@ static void on_txn(struct proto_io *io, const struct l7_txn *t)
 		m->have_endpoints =
 		        l7_endpoint(&m->tuple, true, m->local, sizeof(m->local)) == 0 &&
 		        l7_endpoint(&m->tuple, false, m->remote, sizeof(m->remote)) == 0;
+#ifdef BPFW_BENCH_NO_SCRUB
+	scrubber_bench_passthrough(t, &sc); /* the benchmark's baseline only (Makefile) */
+#else
 	if (!scrubber_txn(pl->scrub, t, &sc))
 		return;
+#endif
 	n = records_txn(t, &sc, pl->scrub, pl->cur, pl->l7.boot_to_real_ns, &pl->rs, line,
 	                sizeof(line));
 

@@ -385,9 +385,12 @@ struct scrubber *scrubber_default(void)
 
 /* ---- actions --------------------------------------------------------------------------- */
 
+enum key_kind { KEY_PLAIN, KEY_URL_PATH, KEY_URL_QUERY, KEY_QUERY_TEXT, KEY_OPERATION };
+
 struct action {
 	enum attr_action act;
 	bool header;
+	uint8_t kind; /* enum key_kind: which scrubber of its own the attribute has */
 	uint32_t truncate_len;
 };
 
@@ -399,7 +402,12 @@ static struct action action_for(struct scrubber *s, const char *key)
 
 	if (s->cache[slot].key == key)
 		return (struct action){ s->cache[slot].action, s->cache[slot].header,
-			                s->cache[slot].truncate_len };
+			                s->cache[slot].kind, s->cache[slot].truncate_len };
+	a.kind = strcmp(key, "url.path") == 0            ? KEY_URL_PATH
+	         : strcmp(key, "url.query") == 0         ? KEY_URL_QUERY
+	         : strcmp(key, "db.query.text") == 0     ? KEY_QUERY_TEXT
+	         : strcmp(key, "db.operation.name") == 0 ? KEY_OPERATION
+	                                                 : KEY_PLAIN;
 	if (strncmp(key, REQ_HDR, sizeof(REQ_HDR) - 1) == 0) {
 		a.header = true;
 		a.act = policy_header_action(s->pol, key + sizeof(REQ_HDR) - 1);
@@ -414,6 +422,7 @@ static struct action action_for(struct scrubber *s, const char *key)
 	s->cache[slot].key = key;
 	s->cache[slot].action = (uint8_t)a.act;
 	s->cache[slot].header = a.header;
+	s->cache[slot].kind = a.kind;
 	s->cache[slot].truncate_len = a.truncate_len;
 	return a;
 }
@@ -421,6 +430,89 @@ static struct action action_for(struct scrubber *s, const char *key)
 static void count(struct scrubber *s, enum scrub_txn_rule r)
 {
 	s->st.rules[r]++;
+}
+
+/* FNV-1a: the caches' slot; entries are still compared byte for byte. */
+static uint32_t hash_bytes(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 16777619u;
+	return h;
+}
+
+/* The cached result for the raw value @v (@n bytes) cut to @lim, or NULL; *@h: its hash. */
+static const struct scrub_vcache *vcache_find(struct scrubber *s, const char *v, size_t n,
+                                              size_t lim, uint32_t *h)
+{
+	const struct scrub_vcache *e;
+
+	*h = hash_bytes(v, n) ^ (uint32_t)lim;
+	e = &s->vcache[*h % SCRUB_VCACHE_SLOTS];
+	if (e->in_len == n && e->hash == *h && e->lim == lim && memcmp(e->in, v, n) == 0)
+		return e;
+	return NULL;
+}
+
+/* Remember @out (@r bytes) for @v; @before: the detector counters before its scan. */
+static void vcache_store(struct scrubber *s, uint32_t h, const char *v, size_t n, size_t lim,
+                         const char *out, long r, const uint64_t before[DET__COUNT])
+{
+	struct scrub_vcache *e = &s->vcache[h % SCRUB_VCACHE_SLOTS];
+
+	if (r < 0 || r > SCRUB_VCACHE_OUT)
+		return;
+	for (int d = 0; d < DET__COUNT; d++) {
+		uint64_t k = s->st.detectors[d] - before[d];
+
+		if (k > UINT8_MAX)
+			return; /* cannot be replayed exactly: not cached */
+		e->det[d] = (uint8_t)k;
+	}
+	e->hash = h;
+	e->in_len = (uint16_t)n;
+	e->lim = (uint16_t)lim;
+	e->out_len = (uint16_t)r;
+	memcpy(e->in, v, n);
+	memcpy(e->out, out, (size_t)r);
+}
+
+/* sql_normalize() into @out (@cap bytes), through the cache. */
+static long sql_cached(struct scrubber *s, const char *in, size_t n, bool truncated, char *out,
+                       size_t cap, struct sql_info *info)
+{
+	uint32_t h;
+	struct scrub_sqlcache *e;
+	long r;
+
+	if (n == 0 || n > SCRUB_SQLCACHE_IN || cap <= SCRUB_SQLCACHE_IN)
+		return sql_normalize(in, n, truncated, out, cap, info);
+	h = hash_bytes(in, n);
+	e = &s->sqlcache[h % SCRUB_SQLCACHE_SLOTS];
+	if (e->in_len == n && e->hash == h && e->truncated == truncated &&
+	    memcmp(e->in, in, n) == 0) {
+		*info = e->info;
+		if (e->r >= 0) {
+			memcpy(out, e->out, (size_t)e->r);
+			out[e->r] = '\0';
+		} else {
+			out[0] = '\0';
+		}
+		return e->r;
+	}
+	r = sql_normalize(in, n, truncated, out, cap, info);
+	if (r > SCRUB_SQLCACHE_IN)
+		return r; /* cannot happen: the output is at most the input */
+	e->hash = h;
+	e->in_len = (uint16_t)n;
+	e->truncated = truncated;
+	e->r = r;
+	memcpy(e->in, in, n);
+	if (r >= 0)
+		memcpy(e->out, out, (size_t)r);
+	e->info = *info;
+	return r;
 }
 
 /* Back @n off to a UTF-8 boundary of @p (valid UTF-8). */
@@ -480,11 +572,27 @@ static void put_text(struct scrubber *s, struct scrubbed *o, const char *key, co
 	size_t lim = trunc && trunc < SCRUB_TXN_VALUE_MAX ? trunc : SCRUB_TXN_VALUE_MAX, l;
 	long r;
 
+	uint64_t before[DET__COUNT];
+	const struct scrub_vcache *e;
+	bool cache = false;
+	uint32_t h = 0;
+
 	if (n > lim) {
 		n = lim; /* text_utf8() then cuts at a character boundary within it */
 		truncated = true;
 		if (trunc)
 			count(s, SR_ATTR_TRUNCATED);
+	}
+	if (s->detectors && n > 0 && n <= SCRUB_VCACHE_IN) {
+		e = vcache_find(s, v, n, lim, &h);
+		if (e) {
+			for (int d = 0; d < DET__COUNT; d++)
+				s->st.detectors[d] += e->det[d];
+			put_final(o, key, e->out, e->out_len, truncated);
+			return;
+		}
+		cache = true;
+		memcpy(before, s->st.detectors, sizeof(before));
 	}
 	l = text_utf8(v, n, s->tmp[0], lim + 1);
 	if (!s->detectors) {
@@ -497,6 +605,8 @@ static void put_text(struct scrubber *s, struct scrubbed *o, const char *key, co
 		count(s, SR_VALUE_UNSCRUBBABLE);
 		return;
 	}
+	if (cache)
+		vcache_store(s, h, v, n, lim, s->tmp[1], r, before);
 	if ((size_t)r > SCRUB_TXN_VALUE_MAX) {
 		r = (long)utf8_cut(s->tmp[1], SCRUB_TXN_VALUE_MAX);
 		truncated = true;
@@ -635,7 +745,7 @@ static void do_sql(struct ctx *c, const struct txn_attr *x, struct action a)
 		count(s, SR_SQL_DISABLED);
 		return;
 	}
-	n = sql_normalize(x->str, x->len, x->flags & TXN_TRUNCATED, out, sizeof(s->work), &info);
+	n = sql_cached(s, x->str, x->len, x->flags & TXN_TRUNCATED, out, sizeof(s->work), &info);
 	if (n == SQL_UNPARSEABLE) {
 		count(s, SR_SQL_UNPARSEABLE);
 		if (!s->pol->sql_drop_unparseable && a.act != ACT_DROP)
@@ -789,15 +899,15 @@ static void do_attr(struct ctx *c, const struct txn_attr *x)
 			return;
 		}
 	}
-	if (strcmp(x->key, "url.path") == 0)
+	if (a.kind == KEY_URL_PATH)
 		do_path(c, x, a);
-	else if (strcmp(x->key, "url.query") == 0)
+	else if (a.kind == KEY_URL_QUERY)
 		do_query(c, x, a);
-	else if (c->t->proto == PROTO_REDIS && strcmp(x->key, "db.query.text") == 0)
+	else if (c->t->proto == PROTO_REDIS && a.kind == KEY_QUERY_TEXT)
 		do_redis(c, x, a);
-	else if (c->t->proto == PROTO_REDIS && strcmp(x->key, "db.operation.name") == 0)
+	else if (c->t->proto == PROTO_REDIS && a.kind == KEY_OPERATION)
 		do_redis_op(c, x, a);
-	else if (strcmp(x->key, "db.query.text") == 0)
+	else if (a.kind == KEY_QUERY_TEXT)
 		do_sql(c, x, a);
 	else
 		apply(s, c->o, x->key, a, x->str, x->len, x->str, x->len, x->flags & TXN_TRUNCATED);
@@ -827,12 +937,28 @@ long scrubber_text(struct scrubber *s, const char *in, size_t len, char *out, si
 	size_t l;
 	long r;
 
+	const struct scrub_vcache *e = NULL;
+	uint64_t before[DET__COUNT];
+	uint32_t h = 0;
+
 	if (cap == 0)
 		return -ENOSPC;
+	if (len > 0 && len <= SCRUB_VCACHE_IN)
+		e = vcache_find(s, in, len, sizeof(s->tmp[0]) - 1, &h);
+	if (e && e->out_len < cap) {
+		for (int d = 0; d < DET__COUNT; d++)
+			s->st.detectors[d] += e->det[d];
+		memcpy(out, e->out, e->out_len);
+		out[e->out_len] = '\0';
+		return e->out_len;
+	}
+	memcpy(before, s->st.detectors, sizeof(before));
 	l = text_utf8(in, len, s->tmp[0], sizeof(s->tmp[0]));
 	r = detect_redact_only(s->tmp[0], l, out, cap, s->st.detectors, s->detectors);
 	if (r < 0)
 		count(s, SR_VALUE_UNSCRUBBABLE);
+	else if (len > 0 && len <= SCRUB_VCACHE_IN)
+		vcache_store(s, h, in, len, sizeof(s->tmp[0]) - 1, out, r, before);
 	return r;
 }
 
@@ -866,3 +992,21 @@ json_t *scrubber_stats_json(const struct scrubber *s, json_t *rules)
 	}
 	return o;
 }
+
+#ifdef BPFW_BENCH_NO_SCRUB
+void scrubber_bench_passthrough(const struct l7_txn *t, struct scrubbed *out)
+{
+	out->n = 0;
+	out->used = 0;
+	for (uint32_t i = 0; i < t->nattrs && i < TXN_MAX_ATTRS; i++) {
+		const struct txn_attr *x = &t->attrs[i];
+		char buf[SCRUB_TXN_VALUE_MAX + 1];
+
+		if (x->type == TXN_INT)
+			put_num(out, x->key, x->num);
+		else
+			put_final(out, x->key, buf, text_utf8(x->str, x->len, buf, sizeof(buf)),
+			          x->flags & TXN_TRUNCATED);
+	}
+}
+#endif

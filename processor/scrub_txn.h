@@ -49,6 +49,7 @@
 #include "processor/detect.h"
 #include "processor/policy.h"
 #include "processor/proto.h"
+#include "processor/scrub_sql.h"
 #include "processor/scrub_url.h"
 
 /* derived attributes: http.route, db.query.summary, db.collection.name */
@@ -110,7 +111,38 @@ struct scrubbed {
 
 #define SCRUB_TXN_CACHE 512 /* attribute keys whose actions are remembered */
 
-/* The fields are private; about 600 KiB: give it static or heap storage. */
+/*
+ * Values repeat (hosts, user agents, statements): the UTF-8 and detector
+ * pass and the SQL normalizer remember their last answers in direct-mapped
+ * caches keyed by the whole raw input (compared byte for byte, never by
+ * hash alone); a hit adds the same detector counts as the scan did.
+ */
+#define SCRUB_VCACHE_SLOTS   1024 /* detector results */
+#define SCRUB_VCACHE_IN      128  /* longest input cached */
+#define SCRUB_VCACHE_OUT     256  /* longest output cached */
+#define SCRUB_SQLCACHE_SLOTS 256
+#define SCRUB_SQLCACHE_IN    512
+
+struct scrub_vcache {
+	uint32_t hash;
+	uint16_t in_len, out_len; /* in_len 0: empty slot (empty values are not cached) */
+	uint16_t lim;             /* the cut put_text() applied: part of the key */
+	uint8_t det[DET__COUNT];  /* hits per detector in this value */
+	char in[SCRUB_VCACHE_IN];
+	char out[SCRUB_VCACHE_OUT];
+};
+
+struct scrub_sqlcache {
+	uint32_t hash;
+	uint16_t in_len; /* 0: empty slot */
+	bool truncated;
+	long r; /* sql_normalize()'s answer */
+	char in[SCRUB_SQLCACHE_IN];
+	char out[SCRUB_SQLCACHE_IN + 1];
+	struct sql_info info;
+};
+
+/* The fields are private; about 1.5 MiB: give it static or heap storage. */
 struct scrubber {
 	const struct policy *pol;
 	struct route_set routes;
@@ -121,9 +153,12 @@ struct scrubber {
 		const char *key;
 		uint8_t action; /* enum attr_action */
 		uint8_t header; /* 1: a header key */
+		uint8_t kind;   /* its own scrubber, if any */
 		uint32_t truncate_len;
 	} cache[SCRUB_TXN_CACHE];
 	struct scrub_txn_stats st;
+	struct scrub_vcache vcache[SCRUB_VCACHE_SLOTS];
+	struct scrub_sqlcache sqlcache[SCRUB_SQLCACHE_SLOTS];
 	char tmp[2][SCRUB_TXN_VALUE_MAX * 8 + 64]; /* put_text(): UTF-8 copy, detector output */
 	char work[SCRUB_TXN_WORK];                 /* a value's own scrubber writes here */
 	char route[ROUTE_LEN_MAX + 1];             /* the user route that matched */
@@ -158,6 +193,11 @@ long scrubber_text(struct scrubber *s, const char *in, size_t len, char *out, si
  * transaction rules are added to it. NULL on allocation failure.
  */
 json_t *scrubber_stats_json(const struct scrubber *s, json_t *rules);
+
+#ifdef BPFW_BENCH_NO_SCRUB
+/* make bench's baseline binary only: every attribute copied as valid UTF-8, nothing scrubbed. */
+void scrubber_bench_passthrough(const struct l7_txn *t, struct scrubbed *out);
+#endif
 
 /* The scrubber on the built-in default policy, initialised on first use. */
 struct scrubber *scrubber_default(void);

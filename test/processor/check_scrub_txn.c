@@ -548,6 +548,36 @@ START_TEST(scrub_text_runs_enabled_detectors)
 }
 END_TEST
 
+/* The caches give what the scan gave, counters included, and key on the whole value. */
+START_TEST(scrub_txn_cache_replays_exactly)
+{
+	static const char *const v[] = { "ops@example.com", "ops@example.co", "ops@example.com" };
+	static const char *const want[] = { "[REDACTED:email]", "[REDACTED:email]",
+		                            "[REDACTED:email]" };
+	char err[256];
+
+	policy_defaults(&pol);
+	ck_assert_int_eq(scrubber_init(&scr, &pol, err, sizeof(err)), 0);
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+			struct l7_txn t;
+
+			txn_init(&t, PROTO_PGSQL, 1);
+			txn_str(&t, NULL, "server.address", v[i], strlen(v[i]), 0);
+			txn_str(&t, NULL, "db.query.text",
+			        i ? "SELECT 'b' FROM t" : "SELECT 'a' FROM u", 17, 0);
+			ck_assert(scrubber_txn(&scr, &t, &out));
+			ck_assert_uint_eq(out.n, 5);
+			ck_assert_uint_eq(out.a[0].len, strlen(want[i]));
+			ck_assert(memcmp(out.a[0].str, want[i], out.a[0].len) == 0);
+			ck_assert_str_eq(out.a[2].key, "db.collection.name");
+			ck_assert(memcmp(out.a[2].str, i ? "t" : "u", 1) == 0);
+		}
+	ck_assert_uint_eq(scr.st.detectors[DET_EMAIL], 6);
+	ck_assert_uint_eq(scr.st.rules[SR_SQL_NORMALIZED], 6);
+}
+END_TEST
+
 START_TEST(scrub_txn_default_scrubber_exists)
 {
 	ck_assert_ptr_nonnull(scrubber_default());
@@ -576,6 +606,7 @@ Suite *scrub_txn_suite(void)
 	tcase_add_test(t, scrub_txn_bad_routes_refused);
 	tcase_add_test(t, scrub_text_runs_enabled_detectors);
 	tcase_add_test(t, scrub_txn_default_scrubber_exists);
+	tcase_add_test(t, scrub_txn_cache_replays_exactly);
 	tcase_add_test(t, scrub_txn_rule_names_complete);
 	suite_add_tcase(s, t);
 	return s;
