@@ -229,19 +229,21 @@ FUZZ_PARSERS   := fuzz_http1 fuzz_http2 fuzz_pgsql fuzz_mysql fuzz_redis fuzz_ka
 FUZZ_TARGETS   := fuzz_ipc fuzz_events fuzz_l7 fuzz_reasm fuzz_fdinfo fuzz_args fuzz_pcap \
 		  fuzz_replay $(FUZZ_PARSERS) fuzz_policy fuzz_scrub_url fuzz_scrub_sql fuzz_detect
 FUZZ_SRCS_fuzz_ipc    := ipc/ipc.c
-FUZZ_SRCS_fuzz_events := processor/events.c processor/text.c processor/scrub.c
-FUZZ_SRCS_fuzz_l7     := processor/l7events.c processor/events.c processor/text.c processor/scrub.c
+# events.c and l7events.c send every string through the scrubber's detectors
+SCRUB_LINK            := $(SCRUB_SRCS) processor/proto.c processor/text.c
+FUZZ_SRCS_fuzz_events := processor/events.c $(SCRUB_LINK)
+FUZZ_SRCS_fuzz_l7     := processor/l7events.c processor/events.c $(SCRUB_LINK)
 FUZZ_SRCS_fuzz_reasm  := processor/reasm.c
 FUZZ_SRCS_fuzz_fdinfo := processor/handoff.c ipc/ipc.c ipc/fdpass.c ipc/log.c
 FUZZ_SRCS_fuzz_args   := loader/args.c ipc/log.c
-FUZZ_LIBS_fuzz_events := jansson
-FUZZ_LIBS_fuzz_l7     := jansson
+FUZZ_LIBS_fuzz_events := jansson libcrypto
+FUZZ_LIBS_fuzz_l7     := jansson libcrypto
 FUZZ_ARGS_fuzz_l7     := -max_len=17000 # room for a record past L7_CAPTURE_MAX
 $(foreach t,$(FUZZ_PARSERS),$(eval FUZZ_SRCS_$(t) := $(PARSER_SRCS)))
 $(foreach t,$(FUZZ_PARSERS),$(eval FUZZ_LIBS_$(t) := libnghttp2))
 FUZZ_SRCS_fuzz_pcap   := processor/pcap_source.c processor/l7events.c processor/events.c \
-			 processor/text.c processor/scrub.c
-FUZZ_LIBS_fuzz_pcap   := libpcap jansson
+			 $(SCRUB_LINK)
+FUZZ_LIBS_fuzz_pcap   := libpcap jansson libcrypto
 FUZZ_ARGS_fuzz_pcap   := -max_len=8192
 FUZZ_SRCS_fuzz_replay := processor/recfile.c $(PIPELINE_SRCS)
 FUZZ_LIBS_fuzz_replay := jansson libnghttp2 libcrypto

@@ -9,6 +9,7 @@
 #include "bpf/l7.h"
 #include "processor/events.h"
 #include "processor/l7events.h"
+#include "processor/scrub_txn.h"
 #include "processor/text.h"
 
 static const char *const kind_names[] = {
@@ -87,12 +88,16 @@ static int put_tuple(json_t *o, const struct l7_tuple *t)
 
 static int put_hdr(struct l7_ctx *ctx, const struct l7_hdr *h, json_t *o)
 {
-	char when[64], comm[3 * L7_COMM_LEN + 1];
+	char when[64], comm[L7_COMM_LEN * DETECT_MARKER_MAX + 1];
+	struct scrubber *sc = ctx->scrubber ? ctx->scrubber : scrubber_default();
 	int r = 0;
 
 	events_format_time((int64_t)((uint64_t)h->ts_boot_ns + (uint64_t)ctx->boot_to_real_ns),
 	                   when, sizeof(when));
-	text_utf8(h->comm, sizeof(h->comm), comm, sizeof(comm));
+	/* every exported string goes through the detectors; one that cannot is left out */
+	if (!sc ||
+	    scrubber_text(sc, h->comm, strnlen(h->comm, sizeof(h->comm)), comm, sizeof(comm)) < 0)
+		comm[0] = '\0';
 	r |= set_new(o, "kind", json_string(kind_names[h->kind]));
 	r |= set_new(o, "time", json_string(when));
 	if (h->cookie)
@@ -100,7 +105,8 @@ static int put_hdr(struct l7_ctx *ctx, const struct l7_hdr *h, json_t *o)
 	r |= set_new(o, "cgroup_id", json_integer((json_int_t)(h->cgroup_id & INT64_MAX)));
 	if (h->pid) {
 		r |= set_new(o, "pid", json_integer(h->pid));
-		r |= set_new(o, "comm", json_string(comm));
+		if (comm[0])
+			r |= set_new(o, "comm", json_string(comm));
 	}
 	return r ? -ENOMEM : 0;
 }

@@ -13,8 +13,11 @@
 #include <stdint.h>
 #include <jansson.h>
 
+struct scrubber;
+
 struct l7_ctx {
 	int64_t boot_to_real_ns;
+	struct scrubber *scrubber; /* the detector pass on comm; NULL: scrubber_default() */
 	uint64_t records;
 	uint64_t conn_open, conn_close, data, tls;
 	uint64_t payload_bytes; /* bytes the kernel captured (never written out) */

@@ -125,6 +125,7 @@ int pipeline_init_sized(struct pipeline *pl, uint32_t conns, size_t pool, bool d
 void pipeline_set_scrubber(struct pipeline *pl, struct scrubber *s)
 {
 	pl->scrub = s;
+	pl->l7.scrubber = s;
 	pl->env.headers = &s->headers;
 }
 
